@@ -1,0 +1,273 @@
+"""Raster I/O: terrain models and derived hazard rasters as rioxarray DataArrays.
+
+Reading returns an :class:`xarray.DataArray` that carries its CRS, transform and
+nodata (``.rio``). Float rasters get their nodata cells as NaN. Rasters without a
+CRS, or with a geographic CRS, are refused: heights and distances in klimakort
+are metres on a projected grid (EPSG:25832 in Denmark), and guessing is never safe.
+
+Writing produces Cloud Optimized GeoTIFFs (tiled, compressed, with overviews),
+atomically, tagged with units, source and scenario.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+from rasterio.crs import CRS
+
+from klimakort.errors import CRSError, DataNotFoundError, GridMismatchError, InputError
+from klimakort.io.atomic import atomic_path
+
+#: GDAL options scoped to klimakort's reads (never set globally)
+READ_ENV: dict[str, Any] = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
+
+PathLike = str | os.PathLike[str]
+
+
+def check_projected_crs(crs: Any, what: str) -> CRS:
+    """Return ``crs`` as a rasterio CRS if it is projected in metres, else raise CRSError.
+
+    Parameters
+    ----------
+    crs : CRS-like or None
+        The CRS to check.
+    what : str
+        Name of the dataset, used in the message.
+    """
+    if crs is None:
+        raise CRSError(
+            f"{what} has no coordinate reference system. Assign one (e.g. EPSG:25832 for "
+            "Danish data) with `gdal_edit.py -a_srs EPSG:25832` or rioxarray's write_crs; "
+            "klimakort never guesses a CRS."
+        )
+    crs = CRS.from_user_input(crs)
+    if crs.is_geographic:
+        raise CRSError(
+            f"{what} is in a geographic CRS ({crs.to_string()}, degrees). klimakort needs a "
+            "projected CRS in metres; reproject it first, e.g. to EPSG:25832."
+        )
+    units = (crs.linear_units or "").lower()
+    if units not in ("metre", "meter", "m", "metres", "meters"):
+        raise CRSError(f"{what} uses linear units {units!r}; klimakort needs metres.")
+    return crs
+
+
+def read_raster(
+    path: PathLike,
+    *,
+    band: int = 1,
+    name: str | None = None,
+    expected_crs: Any | None = None,
+) -> xr.DataArray:
+    """Read one band of a raster (GeoTIFF/COG, ESRI ASCII grid, ...) into a DataArray.
+
+    Parameters
+    ----------
+    path : path-like
+        Raster file readable by GDAL.
+    band : int
+        1-based band number.
+    name : str, optional
+        Name of the returned DataArray (defaults to the file stem).
+    expected_crs : CRS-like, optional
+        If given, the raster's CRS must equal it (CRSError otherwise).
+
+    Returns
+    -------
+    xarray.DataArray
+        2-D (y, x) array with rioxarray CRS, transform and nodata. Float data has
+        nodata replaced by NaN (``.rio.nodata`` is then NaN, the original value is kept
+        in ``attrs["source_nodata"]``). ``attrs["source_path"]`` records the file.
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    CRSError
+        The raster has no CRS, a geographic CRS, or not the expected one.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"raster not found: {path}")
+    with rasterio.Env(**READ_ENV), rasterio.open(path) as src:
+        if band < 1 or band > src.count:
+            raise InputError(f"{path} has {src.count} band(s); band {band} does not exist")
+        crs = check_projected_crs(src.crs, f"raster {path}")
+        if expected_crs is not None and crs != CRS.from_user_input(expected_crs):
+            raise CRSError(
+                f"raster {path} is in {crs.to_string()}, expected "
+                f"{CRS.from_user_input(expected_crs).to_string()}"
+            )
+        data = src.read(band)
+        nodata = src.nodatavals[band - 1]
+        transform = src.transform
+        tags = src.tags()
+    if transform.b != 0 or transform.d != 0:
+        raise InputError(f"raster {path} is rotated; klimakort needs north-up grids")
+    attrs: dict[str, Any] = {k: v for k, v in tags.items() if k != "AREA_OR_POINT"}
+    attrs["source_path"] = str(path)
+    if np.issubdtype(data.dtype, np.floating):
+        if nodata is not None and not np.isnan(nodata):
+            data = np.where(data == nodata, np.nan, data).astype(data.dtype, copy=False)
+            attrs["source_nodata"] = float(nodata)
+        nodata = np.nan
+    return _wrap(data, transform, crs, nodata, name or path.stem, attrs)
+
+
+def _wrap(
+    data: np.ndarray,
+    transform: rasterio.Affine,
+    crs: CRS,
+    nodata: float | int | None,
+    name: str,
+    attrs: Mapping[str, Any],
+) -> xr.DataArray:
+    ny, nx = data.shape
+    xs = transform.c + transform.a * (np.arange(nx) + 0.5)
+    ys = transform.f + transform.e * (np.arange(ny) + 0.5)
+    da = xr.DataArray(data, dims=("y", "x"), coords={"y": ys, "x": xs}, name=name)
+    da.attrs.update(attrs)
+    da = da.rio.write_crs(crs).rio.write_transform(transform)
+    if nodata is not None:
+        da = da.rio.write_nodata(nodata, encoded=False)
+    return da
+
+
+def like(
+    template: xr.DataArray,
+    data: np.ndarray,
+    *,
+    name: str,
+    nodata: Any = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.DataArray:
+    """Wrap ``data`` on the grid of ``template`` (same coords, CRS and transform).
+
+    Parameters
+    ----------
+    template : xarray.DataArray
+        Grid to copy.
+    data : numpy.ndarray
+        New values, with the template's shape.
+    name : str
+        Name of the result.
+    nodata : scalar, optional
+        Nodata of the result (NaN for float results by default).
+    attrs : mapping, optional
+        Attributes of the result.
+    """
+    if data.shape != template.shape:
+        raise GridMismatchError(f"array shape {data.shape} differs from grid {template.shape}")
+    if nodata is None and np.issubdtype(data.dtype, np.floating):
+        nodata = np.nan
+    return _wrap(data, template.rio.transform(), template.rio.crs, nodata, name, attrs or {})
+
+
+def check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str = "rasters") -> None:
+    """Raise GridMismatchError unless ``a`` and ``b`` share CRS, shape and transform."""
+    if a.rio.crs != b.rio.crs:
+        raise GridMismatchError(f"{what}: CRS {a.rio.crs} differs from {b.rio.crs}")
+    if a.shape != b.shape:
+        raise GridMismatchError(f"{what}: shape {a.shape} differs from {b.shape}")
+    if not a.rio.transform().almost_equals(b.rio.transform(), precision=1e-6):
+        raise GridMismatchError(
+            f"{what}: transforms differ ({a.rio.transform()} vs {b.rio.transform()})"
+        )
+
+
+def cell_size(da: xr.DataArray) -> tuple[float, float]:
+    """Return (dx, dy) in metres, both positive."""
+    t = da.rio.transform()
+    return abs(float(t.a)), abs(float(t.e))
+
+
+def write_cog(
+    da: xr.DataArray,
+    path: PathLike,
+    *,
+    units: str,
+    source: str,
+    scenario: str | None = None,
+    description: str | None = None,
+    overviews: bool = True,
+    extra_tags: Mapping[str, str] | None = None,
+) -> Path:
+    """Write a DataArray as a Cloud Optimized GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        2-D raster with rioxarray CRS and transform.
+    path : path-like
+        Destination ``.tif``.
+    units : str
+        Units of the values (e.g. ``"m DVR90"``, ``"m"``, ``"m2"``, ``"class"``).
+    source : str
+        Where the values come from (inputs, method, "synthetic sample").
+    scenario : str, optional
+        Climate scenario the raster belongs to.
+    description : str, optional
+        Band description.
+    overviews : bool
+        Build internal overviews (COG driver, nearest for integer, average for float).
+    extra_tags : mapping, optional
+        More GeoTIFF metadata tags.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    CRSError
+        ``da`` has no CRS or a geographic one.
+    """
+    dest = Path(path)
+    crs = check_projected_crs(da.rio.crs, f"raster {da.name or dest.name}")
+    data = np.asarray(da.values)
+    if data.ndim != 2:
+        raise InputError(f"write_cog needs a 2-D raster, got shape {data.shape}")
+    nodata = da.rio.nodata
+    if nodata is None and np.issubdtype(data.dtype, np.floating):
+        nodata = np.nan
+    tags = {"units": units, "source": source, "software": "klimakort"}
+    if scenario is not None:
+        tags["scenario"] = scenario
+    if extra_tags:
+        tags.update({str(k): str(v) for k, v in extra_tags.items()})
+    ny, nx = data.shape
+    is_float = np.issubdtype(data.dtype, np.floating)
+    profile = {
+        "driver": "COG",
+        "width": nx,
+        "height": ny,
+        "count": 1,
+        "dtype": data.dtype.name,
+        "crs": crs,
+        "transform": da.rio.transform(),
+        "nodata": nodata,
+        "compress": "DEFLATE",
+        "predictor": "3" if is_float else "2",
+        "blocksize": 512,
+        "overviews": "AUTO" if overviews else "NONE",
+        "resampling": "AVERAGE" if is_float else "NEAREST",
+        "BIGTIFF": "IF_SAFER",
+        "num_threads": "ALL_CPUS",
+    }
+    with (
+        atomic_path(dest) as tmp,
+        rasterio.Env(GDAL_TIFF_INTERNAL_MASK="YES"),
+        rasterio.open(tmp, "w", **profile) as dst,
+    ):
+        dst.write(data, 1)
+        dst.update_tags(**tags)
+        dst.set_band_description(1, description or str(da.name or dest.stem))
+    return dest
