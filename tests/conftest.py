@@ -9,9 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import settings
 from rasterio.transform import from_origin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# CI runs hypothesis derandomized (the same examples every run), so a landing never
+# depends on luck; developers get fresh random examples locally.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 
 def shared_data_dir() -> Path:

@@ -234,3 +234,46 @@ def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = N
     with atomic_path(dest) as tmp:
         pyogrio.write_dataframe(plain, tmp, layer=layer or dest.stem, driver=driver)
     return dest
+
+
+def _promote(geoms: gpd.GeoSeries, geom_type: str) -> gpd.GeoSeries:
+    """Polygons -> MultiPolygons, so that a layer has one geometry type."""
+    if geom_type != "MultiPolygon":
+        return geoms
+    arr = geoms.to_numpy().copy()
+    single = shapely.get_type_id(arr) == shapely.GeometryType.POLYGON
+    arr[single] = [shapely.MultiPolygon([g]) for g in arr[single]]
+    return gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
+
+
+def write_layers(path: PathLike, layers: dict[str, tuple[gpd.GeoDataFrame, str | None]]) -> Path:
+    """Write several layers into one GeoPackage, atomically (empty layers included).
+
+    Parameters
+    ----------
+    path : path-like
+        Destination ``.gpkg``.
+    layers : dict
+        Layer name -> (GeoDataFrame, geometry type). With a geometry type such as
+        ``"MultiPolygon"`` single polygons are promoted so that the layer has one
+        type, and an empty layer is still created with that type.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    dest = Path(path)
+    with atomic_path(dest) as tmp:
+        for name, (gdf, geom_type) in layers.items():
+            if gdf.crs is None:
+                raise CRSError(f"refusing to write layer {name!r}: it has no CRS")
+            plain = gdf.copy()
+            plain.attrs = {}
+            if len(plain) and geom_type:
+                plain = plain.set_geometry(_promote(plain.geometry, geom_type))
+            kwargs = {"geometry_type": geom_type} if geom_type else {}
+            pyogrio.write_dataframe(
+                plain, tmp, layer=name, driver="GPKG", append=tmp.exists(), **kwargs
+            )
+    return dest

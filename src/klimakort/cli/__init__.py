@@ -1,0 +1,46 @@
+"""The ``klimakort`` command line.
+
+Every command has ``--help``. Errors raised on purpose (``KlimakortError``) are
+printed as one clear line and exit with status 2; anything else is a bug and shows
+a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from klimakort.errors import KlimakortError
+
+app = typer.Typer(
+    name="klimakort",
+    help="Climate-adaptation planning maps for Danish municipalities (EPSG:25832, DVR90).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from klimakort.cli import area_cmds
+
+    area_cmds.register(app)
+    for module in ("rainflow_cmds", "hazards_cmds", "cloudburst_cmds"):
+        try:
+            mod = __import__(f"klimakort.cli.{module}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"klimakort.cli.{module}":
+                raise
+            continue
+        mod.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI (console-script entry point)."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=True)
+    except KlimakortError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

@@ -1,0 +1,38 @@
+"""Progress reporting for long CLI steps (rich, to stderr)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def steps(title: str) -> Iterator[Callable[[str], None]]:
+    """Show a spinner with the current step; print each finished step with its time.
+
+    Yields
+    ------
+    callable
+        ``say(message)`` marks the start of a new step.
+    """
+    start = time.perf_counter()
+    t_last = [start]
+    m_last = [""]
+    with console.status(f"[bold]{title}[/]") as status:
+
+        def say(message: str) -> None:
+            now = time.perf_counter()
+            if m_last[0]:
+                console.log(f"{m_last[0]} [dim]({now - t_last[0]:.1f} s)[/]")
+            t_last[0], m_last[0] = now, message
+            status.update(f"[bold]{title}[/]: {message}")
+
+        yield say
+        if m_last[0]:
+            console.log(f"{m_last[0]} [dim]({time.perf_counter() - t_last[0]:.1f} s)[/]")
+    console.log(f"[green]{title} done[/] in {time.perf_counter() - start:.1f} s")

@@ -1,0 +1,53 @@
+"""The demo job: the sample area, its derived layers and the interactive map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from klimakort.config.area import load_area
+from klimakort.hydro.area import run_area_rainflow
+from klimakort.hydro.rainflow import write_rainflow
+from klimakort.maps.area_map import area_map
+from klimakort.maps.rainflow_layers import add_rainflow
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Where the demo wrote its results."""
+
+    area_toml: Path
+    map_path: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def run_demo(
+    out: str | Path, *, seed: int = 2050, progress: Callable[[str], None] | None = None
+) -> DemoResult:
+    """Generate the sample area in ``out/sample`` and write ``out/map.html``.
+
+    Parameters
+    ----------
+    out : path-like
+        Output folder (created).
+    seed : int
+        Seed of the sample area.
+    progress : callable, optional
+        Receives a message at the start of each step.
+    """
+    from klimakort.sample import write_sample
+
+    say = progress or (lambda _m: None)
+    out = Path(out)
+    say("sample area")
+    toml = write_sample(out / "sample", seed=seed)
+    cfg = load_area(toml)
+    outputs: dict[str, Path] = {}
+    rf = run_area_rainflow(cfg, progress=say)
+    outputs.update(write_rainflow(rf, out / "rainflow", progress=say))
+    say("map")
+    web = area_map(cfg, progress=lambda m: say(f"map: {m}"))
+    add_rainflow(web, rf)
+    map_path = web.save(out / "map.html")
+    return DemoResult(area_toml=toml, map_path=map_path, outputs=outputs)

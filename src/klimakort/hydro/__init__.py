@@ -1,0 +1,1 @@
+"""Hydrological products built on the core kernels: flow paths and terrain burn-in."""
