@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from klimakort.config.area import load_area
-from klimakort.hydro.area import run_area_rainflow
+from klimakort.hazards.area import compute_hazards, write_hazards
 from klimakort.hydro.rainflow import write_rainflow
 from klimakort.maps.area_map import area_map
+from klimakort.maps.hazard_layers import add_hazards
 from klimakort.maps.rainflow_layers import add_rainflow
 
 
@@ -23,9 +24,13 @@ class DemoResult:
 
 
 def run_demo(
-    out: str | Path, *, seed: int = 2050, progress: Callable[[str], None] | None = None
+    out: str | Path,
+    *,
+    seed: int = 2050,
+    cell: float = 1.6,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Generate the sample area in ``out/sample`` and write ``out/map.html``.
+    """Sample area, rain-flow, hazards for present/2050/2100 and the map ``out/map.html``.
 
     Parameters
     ----------
@@ -33,6 +38,8 @@ def run_demo(
         Output folder (created).
     seed : int
         Seed of the sample area.
+    cell : float
+        Cell size of the sample area (m); coarser is faster.
     progress : callable, optional
         Receives a message at the start of each step.
     """
@@ -41,13 +48,15 @@ def run_demo(
     say = progress or (lambda _m: None)
     out = Path(out)
     say("sample area")
-    toml = write_sample(out / "sample", seed=seed)
+    toml = write_sample(out / "sample", seed=seed, cell=cell)
     cfg = load_area(toml)
     outputs: dict[str, Path] = {}
-    rf = run_area_rainflow(cfg, progress=say)
-    outputs.update(write_rainflow(rf, out / "rainflow", progress=say))
+    hz = compute_hazards(cfg, ("present", "2050", "2100"), progress=say)
+    outputs.update(write_rainflow(hz.rainflow, out / "rainflow", progress=say))
+    outputs.update(write_hazards(hz, out / "hazards", progress=say))
     say("map")
     web = area_map(cfg, progress=lambda m: say(f"map: {m}"))
-    add_rainflow(web, rf)
+    add_rainflow(web, hz.rainflow)
+    add_hazards(web, hz)
     map_path = web.save(out / "map.html")
     return DemoResult(area_toml=toml, map_path=map_path, outputs=outputs)

@@ -26,7 +26,7 @@ def _register() -> None:
     from klimakort.cli import area_cmds
 
     area_cmds.register(app)
-    for module in ("rainflow_cmds", "hazards_cmds", "cloudburst_cmds"):
+    for module in ("rainflow_cmds", "hazards_cmds", "cloudburst_cmds", "hazards_area_cmds"):
         try:
             mod = __import__(f"klimakort.cli.{module}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -95,13 +95,21 @@ class WebMap:
 
     def _title_box(self, title: str, subtitle: str) -> None:
         box = (
-            '<div style="position:absolute;top:10px;left:50px;z-index:9999;'
+            '<div style="position:absolute;bottom:24px;left:50%;transform:translateX(-50%);'
+            "z-index:9999;"
             "background:rgba(255,255,255,.9);padding:6px 10px;border-radius:4px;"
             'font:14px/1.3 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
             f"<b>{html.escape(title)}</b><br><span style='color:#555'>"
             f"{html.escape(subtitle)}</span></div>"
         )
-        self.map.get_root().html.add_child(branca.element.Element(box))  # type: ignore[attr-defined]
+        # a long layer list scrolls instead of running off the screen
+        css = (
+            "<style>.leaflet-control-layers-expanded{max-height:calc(100vh - 140px);"
+            "overflow-y:auto}</style>"
+        )
+        root = self.map.get_root()
+        root.html.add_child(branca.element.Element(box))  # type: ignore[attr-defined]
+        root.header.add_child(branca.element.Element(css))  # type: ignore[attr-defined]
 
     def _group(self, group: str, name: str, show: bool) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=name, show=show, overlay=True)
@@ -118,6 +126,7 @@ class WebMap:
         *,
         show: bool = False,
         legend: bool = True,
+        caption: str | None = None,
     ) -> None:
         """Add a raster overlay with a colour legend.
 
@@ -135,6 +144,8 @@ class WebMap:
             Visible when the map opens.
         legend : bool
             Add a colour bar legend.
+        caption : str, optional
+            Legend caption (default: the layer name), units are appended.
         """
         web = _to_web_mercator(da)
         values = web.values
@@ -165,7 +176,7 @@ class WebMap:
                 colors=colors,
                 vmin=style.vmin,
                 vmax=style.vmax,
-                caption=f"{name} ({style.units})",
+                caption=f"{caption or name} ({style.units})",
             )
             self.map.add_child(cm)
 
