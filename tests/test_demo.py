@@ -45,5 +45,7 @@ def test_demo_products_are_tagged(demo) -> None:
         with rasterio.open(out / "hazards" / scenario / "cloudburst" / "flood_depth.tif") as src:
             assert src.tags()["scenario"] == scenario
         assert (out / "hazards" / scenario / "groundwater_classes.tif").is_file()
+    with rasterio.open(out / "hazards" / "min_flood_level.tif") as src:
+        assert src.tags()["units"] == "m DVR90"
     assert isinstance(demo.outputs, dict) and len(demo.outputs) > 20
     assert all(Path(p).exists() for p in demo.outputs.values())

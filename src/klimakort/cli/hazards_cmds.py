@@ -69,6 +69,7 @@ def sealevel_cmd(
         units="m DVR90",
         source=source,
         description="minimum sea level that floods the cell (-inf = sea, +inf = never)",
+        resampling="NEAREST",  # averaging +-inf with levels would spoil the overviews
     )
     write_cog(
         result.at_risk,

@@ -186,6 +186,16 @@ def write_hazards(
     written: dict[str, Path] = {}
     opts = hz.options
     area = hz.area.name
+    first = next(iter(hz.scenarios.values()), None)
+    if first is not None:  # the same for every scenario: written once
+        written["min_flood_level"] = write_cog(
+            first.sea.min_flood_level,
+            out / "min_flood_level.tif",
+            units="m DVR90",
+            source=f"klimakort priority flood from the sea (barriers at crest), {area}",
+            description="lowest sea level that floods the cell (-inf = sea, +inf = never)",
+            resampling="NEAREST",
+        )
     for name, sh in hz.scenarios.items():
         d = out / name
         say(f"writing {name}")

@@ -198,6 +198,7 @@ def write_cog(
     description: str | None = None,
     overviews: bool = True,
     extra_tags: Mapping[str, str] | None = None,
+    resampling: str | None = None,
 ) -> Path:
     """Write a DataArray as a Cloud Optimized GeoTIFF, atomically.
 
@@ -219,6 +220,9 @@ def write_cog(
         Build internal overviews (COG driver, nearest for integer, average for float).
     extra_tags : mapping, optional
         More GeoTIFF metadata tags.
+    resampling : str, optional
+        Overview resampling (GDAL name); default AVERAGE for float, NEAREST for integer
+        data. Use NEAREST for float rasters holding infinities or codes.
 
     Returns
     -------
@@ -258,7 +262,7 @@ def write_cog(
         "predictor": "3" if is_float else "2",
         "blocksize": 512,
         "overviews": "AUTO" if overviews else "NONE",
-        "resampling": "AVERAGE" if is_float else "NEAREST",
+        "resampling": resampling or ("AVERAGE" if is_float else "NEAREST"),
         "BIGTIFF": "IF_SAFER",
         "num_threads": "ALL_CPUS",
     }
