@@ -15,7 +15,8 @@ from skimage.morphology import reconstruction
 from klimakort.core._pq import float_key, rq_new, rq_pop, rq_push
 from klimakort.core.d8 import d8_directions
 from klimakort.core.d8codes import DCOL, DROW
-from klimakort.core.fill import fill_depressions
+from klimakort.core.fill import _fill, fill_depressions
+from klimakort.core.fill_tiled import tile_edges
 from klimakort.errors import GridMismatchError, InputError, ParameterError
 
 EIGHT = np.ones((3, 3), dtype=bool)
@@ -258,6 +259,99 @@ def test_epsilon_fill_drains_every_cell_to_an_outlet(dem: np.ndarray, inland: st
     ends = _follow_to_outlets(fdir)
     seeds = _seed_mask(dem, inland).ravel()
     assert seeds[ends[valid.ravel()]].all()  # every path ends at an outlet
+
+
+# --------------------------------------------------------------------------- tiled fill
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    dem=dems(),
+    inland=st.sampled_from(["outlet", "barrier"]),
+    tile=st.tuples(st.integers(1, 8), st.integers(1, 8)),
+    workers=st.sampled_from([1, 2]),
+    outlet_seed=st.one_of(st.none(), st.integers(0, 1000)),
+)
+def test_tiled_fill_equals_serial_bit_for_bit(
+    dem: np.ndarray, inland: str, tile: tuple[int, int], workers: int, outlet_seed: int | None
+) -> None:
+    outlets = None
+    if outlet_seed is not None:
+        outlets = np.random.default_rng(outlet_seed).random(dem.shape) < 0.05
+    serial = _fill(dem, "flat", inland, outlets, None)
+    tiled = _fill(dem, "flat", inland, outlets, tile, workers)
+    assert _same_bits(tiled, serial)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 17), (17, 1), (2, 9), (9, 2)])
+@pytest.mark.parametrize("tile", [(1, 1), (1, 4), (3, 2)])
+def test_tiled_fill_on_thin_rasters(shape: tuple[int, int], tile: tuple[int, int]) -> None:
+    dem = np.random.default_rng(7).integers(0, 5, shape).astype(np.float32)
+    assert _same_bits(_fill(dem, "flat", "outlet", None, tile, 2), fill_depressions(dem))
+
+
+def test_tiled_fill_spills_through_a_tile_corner() -> None:
+    # four 3 x 3 tiles; the pit at (2, 2) in tile (0, 0) drains only diagonally through
+    # the shared corner to (3, 3) in tile (1, 1), then on to the outlet at (5, 5)
+    dem = np.full((6, 6), 9.0, dtype=np.float32)
+    dem[2, 2] = 0.8
+    dem[3, 3] = 1.0
+    dem[4, 4] = 1.0
+    dem[5, 5] = 0.5
+    out = _fill(dem, "flat", "outlet", None, (3, 3), 2)
+    expected = dem.copy()
+    expected[2, 2] = 1.0
+    assert np.array_equal(out, expected)
+    assert _same_bits(out, _fill(dem, "flat", "outlet", None, None))
+
+
+def test_tiled_fill_falls_back_for_walled_regions() -> None:
+    # an island walled in by inland nodata, spread over several tiles, has no outlet:
+    # with "barrier" it drains to its lowest cell (serial fallback)
+    dem = np.full((12, 12), 1.0)
+    dem[1:11, 1:11] = np.nan
+    inner = np.random.default_rng(3).integers(2, 9, (8, 8)).astype(float)
+    dem[2:10, 2:10] = inner
+    out = _fill(dem, "flat", "barrier", None, (4, 4), 2)
+    assert np.array_equal(out, _reconstruction_fill(dem, "barrier"), equal_nan=True)
+    assert _same_bits(out, _fill(dem, "flat", "barrier", None, None))
+
+
+def test_public_fill_uses_tiles_on_large_grids_and_matches_serial() -> None:
+    rng = np.random.default_rng(11)
+    dem = np.round(rng.normal(20.0, 2.0, (400, 380)), 1).astype(np.float32)
+    dem[rng.random(dem.shape) < 0.01] = np.nan
+    out = fill_depressions(dem)  # 152 000 cells > two 256 x 256 tiles
+    assert _same_bits(out, _fill(dem, "flat", "outlet", None, None))
+    assert (out[~np.isnan(dem)] > dem[~np.isnan(dem)]).any()
+    eps = fill_depressions(dem, flats="epsilon")  # serial: unchanged
+    assert (eps[~np.isnan(dem)] >= out[~np.isnan(dem)]).all()
+
+
+def test_tiled_fill_signed_zeros_compare_equal() -> None:
+    # -0.0 and +0.0 are equal heights; which sign a filled cell gets depends on flood
+    # order, so only values (not bits) are compared here
+    dem = np.zeros((9, 9), dtype=np.float32)
+    dem[::2, ::3] = -0.0
+    dem[4, 4] = -1.0
+    dem[0, :] = 1.0
+    out = _fill(dem, "flat", "outlet", None, (3, 3), 2)
+    assert np.array_equal(out, _fill(dem, "flat", "outlet", None, None))
+
+
+@given(n=st.integers(0, 200), size=st.integers(1, 300))
+def test_tile_edges_split_evenly(n: int, size: int) -> None:
+    edges = tile_edges(n, size)
+    assert edges[0] == 0 and edges[-1] == n
+    widths = np.diff(edges)
+    assert len(widths) == max(1, -(-n // size))
+    if n:
+        assert widths.min() >= 1 and widths.max() <= size
+        assert widths.max() - widths.min() <= 1
 
 
 # --------------------------------------------------------------------------- radix heap
