@@ -31,6 +31,12 @@ def test_demo_writes_map_with_every_group(demo) -> None:
     assert "synthetic sample" in text
     assert "Bluespot fill rain (mm)" in text
     assert "https://cdn" not in text  # works offline
+    # the map links the example parcel and plan reports, which exist
+    for key in ("parcel_report", "plan_report"):
+        report = demo.outputs[key]
+        assert report.is_file() and f"reports/{report.name}" in text
+        page = report.read_text(encoding="utf-8")
+        assert "data:image/png;base64" in page and "https://" not in page.split("<body")[0]
 
 
 def test_demo_products_are_tagged(demo) -> None:

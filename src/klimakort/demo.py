@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from klimakort.config.area import load_area
+from klimakort.constraints.examples import write_examples
 from klimakort.hazards.area import compute_hazards, write_hazards
 from klimakort.hydro.rainflow import write_rainflow
 from klimakort.maps.area_map import area_map
 from klimakort.maps.hazard_layers import add_hazards
+from klimakort.maps.legend import link_box
 from klimakort.maps.rainflow_layers import add_rainflow
 
 
@@ -54,9 +56,17 @@ def run_demo(
     hz = compute_hazards(cfg, ("present", "2050", "2100"), progress=say)
     outputs.update(write_rainflow(hz.rainflow, out / "rainflow", progress=say))
     outputs.update(write_hazards(hz, out / "hazards", progress=say))
+    say("example parcel and plan reports (2100)")
+    examples = write_examples(cfg, hz, out / "reports")
+    outputs.update({"parcel_report": examples.parcel_html, "plan_report": examples.plan_html})
     say("map")
     web = area_map(cfg, progress=lambda m: say(f"map: {m}"))
     add_rainflow(web, hz.rainflow)
     add_hazards(web, hz)
+    links = [
+        (f"reports/{examples.parcel_html.name}", f"Parcel {examples.parcel_id} (2100)"),
+        (f"reports/{examples.plan_html.name}", f"Local plan {examples.plannr} (2100)"),
+    ]
+    link_box(web.map, "Example climate reports", links)
     map_path = web.save(out / "map.html")
     return DemoResult(area_toml=toml, map_path=map_path, outputs=outputs)

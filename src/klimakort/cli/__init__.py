@@ -23,17 +23,24 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from klimakort.cli import area_cmds
+    from klimakort.cli import (
+        area_cmds,
+        cloudburst_cmds,
+        hazards_area_cmds,
+        hazards_cmds,
+        rainflow_cmds,
+        report_cmds,
+    )
 
-    area_cmds.register(app)
-    for module in ("rainflow_cmds", "hazards_cmds", "cloudburst_cmds", "hazards_area_cmds"):
-        try:
-            mod = __import__(f"klimakort.cli.{module}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"klimakort.cli.{module}":
-                raise
-            continue
-        mod.register(app)
+    for module in (
+        area_cmds,
+        rainflow_cmds,
+        cloudburst_cmds,
+        hazards_cmds,
+        hazards_area_cmds,
+        report_cmds,
+    ):
+        module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,3 +38,28 @@ def class_legend(
         f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>{rows}</div>'
     )
     m.get_root().html.add_child(branca.element.Element(box))  # type: ignore[attr-defined]
+
+
+def link_box(m: folium.Map, title: str, links: Sequence[tuple[str, str]]) -> None:
+    """Add a fixed box of ``(href, label)`` links (e.g. to example reports) at the bottom right.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    title : str
+        Box title.
+    links : sequence of (href, label)
+        Relative or absolute links, opened in a new tab.
+    """
+    rows = "".join(
+        f'<div><a href="{html.escape(href)}" target="_blank">{html.escape(label)}</a></div>'
+        for href, label in links
+    )
+    box = (
+        '<div class="klimakort-links" style="position:absolute;right:10px;bottom:28px;'
+        "z-index:9999;background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
+        'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"<b>{html.escape(title)}</b>{rows}</div>"
+    )
+    m.get_root().html.add_child(branca.element.Element(box))  # type: ignore[attr-defined]

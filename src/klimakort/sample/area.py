@@ -17,6 +17,7 @@ from klimakort.errors import ParameterError
 from klimakort.sample import layers as lyr
 from klimakort.sample.grid import CRS, SampleGrid, rng_for
 from klimakort.sample.groundwater import build_groundwater
+from klimakort.sample.localplans import local_plans
 from klimakort.sample.plan import make_plan
 from klimakort.sample.terrain import build_terrain
 from klimakort.sample.town import (
@@ -44,6 +45,7 @@ LAYER_KEYS = (
     "sea",
     "streams",
     "lakes",
+    "local_plans",
 )
 
 
@@ -230,6 +232,7 @@ def generate_sample(
         "sea": sea,
         "streams": streams,
         "lakes": lakes,
+        "local_plans": local_plans(parcel_geoms, town.parcels.block),
     }
     out_layers = {key: _gdf(grid, columns[key]) for key in LAYER_KEYS}
     attrs = {"seed": seed}

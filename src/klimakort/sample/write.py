@@ -43,6 +43,7 @@ LAYER_FIELDS: dict[str, dict[str, str]] = {
     "sea": {"id_field": "name"},
     "streams": {"id_field": "stream_id"},
     "lakes": {"id_field": "name"},
+    "local_plans": {"id_field": "plannr", "name_field": "plannavn"},
 }
 RASTERS = {
     "terrain": "rasters/terrain.tif",
