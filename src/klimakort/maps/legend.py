@@ -57,7 +57,7 @@ def link_box(m: folium.Map, title: str, links: Sequence[tuple[str, str]]) -> Non
         for href, label in links
     )
     box = (
-        '<div class="klimakort-links" style="position:absolute;right:10px;bottom:28px;'
+        '<div class="klimakort-links" style="position:absolute;left:10px;bottom:210px;'
         "z-index:9999;background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
         'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
         f"<b>{html.escape(title)}</b>{rows}</div>"
