@@ -27,7 +27,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python benchmarks/rainflow.py
+	$(BIN)/python benchmarks/sealevel.py
+	$(BIN)/python benchmarks/overlay.py
+	$(BIN)/python benchmarks/sample_rainflow.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
