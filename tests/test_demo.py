@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ def test_demo_writes_map_with_every_group(demo) -> None:
         assert f'"{group}"' in text or f"'{group}'" in text, group
     assert "synthetic sample" in text
     assert "Bluespot fill rain (mm)" in text
+    assert "Candidate sites (" in text and "Chosen portfolio (" in text
     assert "https://cdn" not in text  # works offline
     # the map links the example parcel and plan reports, which exist
     for key in ("parcel_report", "plan_report"):
@@ -53,5 +55,7 @@ def test_demo_products_are_tagged(demo) -> None:
         assert (out / "hazards" / scenario / "groundwater_classes.tif").is_file()
     with rasterio.open(out / "hazards" / "min_flood_level.tif") as src:
         assert src.tags()["units"] == "m DVR90"
+    portfolio = json.loads((out / "suitability" / "miyawaki_forest" / "portfolio.json").read_text())
+    assert portfolio["status"] in ("optimal", "infeasible")
     assert isinstance(demo.outputs, dict) and len(demo.outputs) > 20
     assert all(Path(p).exists() for p in demo.outputs.values())

@@ -14,6 +14,12 @@ from klimakort.maps.area_map import area_map
 from klimakort.maps.hazard_layers import add_hazards
 from klimakort.maps.legend import link_box
 from klimakort.maps.rainflow_layers import add_rainflow
+from klimakort.maps.suitability_layers import add_suitability
+from klimakort.suitability.workflow import run_suitability, write_suitability
+
+#: spacing of the demo's 10 Miyawaki sites: the 4 x 3 km sample cannot hold 10 public
+#: sites 500 m apart (the solver proves it infeasible), so the demo asks for 250 m
+DEMO_SPACING_M = 250.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,11 @@ def run_demo(
     hz = compute_hazards(cfg, ("present", "2050", "2100"), progress=say)
     outputs.update(write_rainflow(hz.rainflow, out / "rainflow", progress=say))
     outputs.update(write_hazards(hz, out / "hazards", progress=say))
+    miyawaki = run_suitability(
+        cfg, hz, "miyawaki_forest", "2100", choose=10, min_spacing_m=DEMO_SPACING_M, progress=say
+    )
+    written = write_suitability(miyawaki, out / "suitability" / "miyawaki_forest")
+    outputs.update({f"suitability/{p.name}": p for p in written})
     say("example parcel and plan reports (2100)")
     examples = write_examples(cfg, hz, out / "reports")
     outputs.update({"parcel_report": examples.parcel_html, "plan_report": examples.plan_html})
@@ -63,6 +74,7 @@ def run_demo(
     web = area_map(cfg, progress=lambda m: say(f"map: {m}"))
     add_rainflow(web, hz.rainflow)
     add_hazards(web, hz)
+    add_suitability(web, miyawaki)
     links = [
         (f"reports/{examples.parcel_html.name}", f"Parcel {examples.parcel_id} (2100)"),
         (f"reports/{examples.plan_html.name}", f"Local plan {examples.plannr} (2100)"),

@@ -30,6 +30,7 @@ def _register() -> None:
         hazards_cmds,
         rainflow_cmds,
         report_cmds,
+        suitability_cmds,
     )
 
     for module in (
@@ -39,6 +40,7 @@ def _register() -> None:
         hazards_cmds,
         hazards_area_cmds,
         report_cmds,
+        suitability_cmds,
     ):
         module.register(app)
 

@@ -194,6 +194,7 @@ class WebMap:
         color_by: str | None = None,
         palette: dict[Any, str] | None = None,
         classes: Sequence[tuple[float, str]] | None = None,
+        popup: Sequence[str] = (),
         simplify_m: float = 0.5,
     ) -> None:
         """Add a vector layer as GeoJSON with tooltips.
@@ -219,12 +220,15 @@ class WebMap:
         classes : sequence of (upper bound, colour), optional
             Numeric classes for ``color_by``: the first class whose upper bound is
             >= the value gives the colour (use ``inf`` for the last).
+        popup : sequence of str
+            Fields shown in the click popup (HTML values are rendered).
         simplify_m : float
             Simplification tolerance in the layer's units before embedding.
         """
         if gdf.empty:
             return
-        keep = [c for c in {*tooltip, *([color_by] if color_by else [])} if c in gdf.columns]
+        wanted = [*tooltip, *popup, *([color_by] if color_by else [])]
+        keep = [c for c in dict.fromkeys(wanted) if c in gdf.columns]
         slim = gdf[[*keep, gdf.geometry.name]].copy()
         if simplify_m > 0:
             slim = slim.set_geometry(slim.geometry.simplify(simplify_m, preserve_topology=True))
@@ -253,6 +257,7 @@ class WebMap:
             style_function=style,
             marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9),
             tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+            popup=folium.GeoJsonPopup(fields=list(popup), labels=False) if popup else None,
         ).add_to(fg)
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -1,0 +1,110 @@
+"""The engineer's workflow in one call: suitability -> candidates -> sensitivity -> portfolio."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from klimakort.config.area import AreaConfig
+from klimakort.hazards.area import AreaHazards
+from klimakort.io.vector import read_vector, write_vector
+from klimakort.suitability.benefits import site_benefits
+from klimakort.suitability.candidates import candidate_sites
+from klimakort.suitability.portfolio import (
+    PortfolioResult,
+    choose_portfolio,
+    write_portfolio_gpkg,
+    write_portfolio_json,
+)
+from klimakort.suitability.raster import SuitabilityResult, suitability
+from klimakort.suitability.sensitivity import SensitivityResult, rank_sensitivity
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SuitabilityRun:
+    """Everything the workflow derived, ready to write or map."""
+
+    result: SuitabilityResult
+    candidates: gpd.GeoDataFrame
+    sensitivity: SensitivityResult | None
+    portfolio: PortfolioResult
+    summary: dict[str, Any]
+
+
+def run_suitability(
+    cfg: AreaConfig,
+    hz: AreaHazards,
+    measure: str = "miyawaki_forest",
+    scenario: str = "2100",
+    *,
+    choose: int = 10,
+    min_spacing_m: float = 500.0,
+    samples: int = 500,
+    seed: int = 0,
+    profiles_path: Path | None = None,
+    progress: Progress | None = None,
+) -> SuitabilityRun:
+    """Score a measure, delineate and explain candidate sites, test rank stability, choose.
+
+    Parameters
+    ----------
+    cfg, hz
+        The area and its hazards (``scenario`` must be among ``hz.scenarios``).
+    measure : str
+        Measure profile, e.g. ``miyawaki_forest``.
+    scenario : str
+        Climate scenario of the hazards used as criteria and constraints.
+    choose : int
+        Number of sites in the portfolio.
+    min_spacing_m : float
+        Minimum edge-to-edge distance between chosen sites.
+    samples, seed : int
+        Monte Carlo weight draws for the rank sensitivity, and their seed.
+    profiles_path : Path, optional
+        TOML overriding the built-in measure profiles.
+    progress : callable, optional
+        Step messages.
+    """
+    say = progress or (lambda _m: None)
+    say(f"{measure}: scoring criteria and constraints")
+    result = suitability(cfg, hz, measure, scenario, profiles_path=profiles_path)
+    say(f"{measure}: delineating candidate sites")
+    cands = candidate_sites(result)
+    inst_ref = cfg.layers.get("institutions")
+    if len(cands):
+        institutions = read_vector(inst_ref.path, crs=cfg.crs) if inst_ref else None
+        cands = site_benefits(cands, result, institutions=institutions)
+    sens = None
+    if len(cands):
+        say(f"{measure}: rank sensitivity ({samples} weight draws)")
+        sens = rank_sensitivity(cands, top_n=max(choose, 1), n_samples=samples, seed=seed)
+        for col in ("base_rank", "mc_min_rank", "mc_max_rank", "p_top_n"):
+            cands[col] = cands["site_id"].map(sens.table[col])
+    say(f"{measure}: choosing {choose} sites at least {min_spacing_m:g} m apart")
+    portfolio = choose_portfolio(cands, choose, min_spacing_m=min_spacing_m)
+    summary: dict[str, Any] = {
+        "area": cfg.name,
+        "measure": result.measure,
+        "scenario": scenario,
+        "weights": result.weights,
+        "notes": list(result.notes),
+        "sensitivity": None if sens is None else sens.to_dict(portfolio.chosen_ids),
+    }
+    return SuitabilityRun(result, cands, sens, portfolio, summary)
+
+
+def write_suitability(run: SuitabilityRun, out_dir: str | Path) -> list[Path]:
+    """Write suitability.tif, candidates.gpkg, portfolio.gpkg and portfolio.json."""
+    out = Path(out_dir)
+    return [
+        run.result.write(out / "suitability.tif"),
+        write_vector(run.candidates, out / "candidates.gpkg", layer="candidates"),
+        write_portfolio_gpkg(run.portfolio, out / "portfolio.gpkg"),
+        write_portfolio_json(run.portfolio, out / "portfolio.json", extra=run.summary),
+    ]

@@ -1,0 +1,58 @@
+"""The ``suitability`` command on the coarse synthetic sample area: all four outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyogrio
+import pytest
+import rasterio
+import shapely
+import typer
+from typer.testing import CliRunner
+
+from klimakort.cli import suitability_cmds
+from klimakort.sample import write_sample
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    suitability_cmds.register(app)
+
+    @app.command("noop")
+    def _noop() -> None:  # a second command keeps typer's sub-command dispatch
+        """Do nothing."""
+
+    return app
+
+
+@pytest.mark.slow
+def test_suitability_command_writes_consistent_outputs(tmp_path: Path) -> None:
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    out = tmp_path / "out"
+    args = ["suitability", str(toml), "--measure", "miyawaki_forest", "--scenario", "2100"]
+    args += ["--choose", "4", "--min-spacing", "300", "--samples", "100", "--out", str(out)]
+    res = CliRunner().invoke(_app(), args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    for name in ("suitability.tif", "candidates.gpkg", "portfolio.gpkg", "portfolio.json"):
+        assert (out / name).is_file()
+    with rasterio.open(out / "suitability.tif") as src:
+        assert src.crs.to_epsg() == 25832
+    cands = pyogrio.read_dataframe(out / "candidates.gpkg")
+    assert {"site_id", "score", "explanation", "p_top_n", "mc_max_rank"} <= set(cands.columns)
+    doc = json.loads((out / "portfolio.json").read_text())
+    assert doc["status"] == "optimal" and doc["mip_gap"] <= 1e-4
+    assert doc["measure"] == "miyawaki_forest" and doc["scenario"] == "2100"
+    assert len(doc["chosen_ids"]) == 4
+    assert doc["objective"] == pytest.approx(sum(s["score"] for s in doc["sites"]))
+    assert all(isinstance(s["explanation"], dict) for s in doc["sites"])
+    assert [s["site_id"] for s in doc["sensitivity"]["sites"]] == doc["chosen_ids"]
+    port = pyogrio.read_dataframe(out / "portfolio.gpkg")
+    assert port["site_id"].tolist() == doc["chosen_ids"]
+    geoms = port.geometry.to_numpy()
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            assert shapely.distance(geoms[i], geoms[j]) >= 300.0
+    # spacing can only cost score: the unconstrained top-4 is an upper bound
+    assert doc["objective"] <= cands.nlargest(4, "score")["score"].sum() + 1e-9
