@@ -57,5 +57,7 @@ def test_demo_products_are_tagged(demo) -> None:
         assert src.tags()["units"] == "m DVR90"
     portfolio = json.loads((out / "suitability" / "miyawaki_forest" / "portfolio.json").read_text())
     assert portfolio["status"] in ("optimal", "infeasible")
+    assert demo.trees_target == 20_000 and demo.trees_total > 0
+    assert demo.outputs["tree_potential"].is_file()
     assert isinstance(demo.outputs, dict) and len(demo.outputs) > 20
     assert all(Path(p).exists() for p in demo.outputs.values())

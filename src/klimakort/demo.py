@@ -10,12 +10,17 @@ from klimakort.config.area import load_area
 from klimakort.constraints.examples import write_examples
 from klimakort.hazards.area import compute_hazards, write_hazards
 from klimakort.hydro.rainflow import write_rainflow
+from klimakort.io.vector import write_vector
 from klimakort.maps.area_map import area_map
 from klimakort.maps.hazard_layers import add_hazards
 from klimakort.maps.legend import link_box
 from klimakort.maps.rainflow_layers import add_rainflow
 from klimakort.maps.suitability_layers import add_suitability
-from klimakort.suitability.workflow import run_suitability, write_suitability
+from klimakort.suitability.workflow import (
+    area_tree_potential,
+    run_suitability,
+    write_suitability,
+)
 
 #: spacing of the demo's 10 Miyawaki sites: the 4 x 3 km sample cannot hold 10 public
 #: sites 500 m apart (the solver proves it infeasible), so the demo asks for 250 m
@@ -29,6 +34,8 @@ class DemoResult:
     area_toml: Path
     map_path: Path
     outputs: dict[str, Path] = field(default_factory=dict)
+    trees_total: int = 0
+    trees_target: int = 0
 
 
 def run_demo(
@@ -67,6 +74,11 @@ def run_demo(
     )
     written = write_suitability(miyawaki, out / "suitability" / "miyawaki_forest")
     outputs.update({f"suitability/{p.name}": p for p in written})
+    say("tree potential of public parcels")
+    trees = area_tree_potential(cfg)
+    outputs["tree_potential"] = write_vector(
+        trees.parcels, out / "suitability" / "tree_potential.gpkg", layer="parcels"
+    )
     say("example parcel and plan reports (2100)")
     examples = write_examples(cfg, hz, out / "reports")
     outputs.update({"parcel_report": examples.parcel_html, "plan_report": examples.plan_html})
@@ -81,4 +93,10 @@ def run_demo(
     ]
     link_box(web.map, "Example climate reports", links)
     map_path = web.save(out / "map.html")
-    return DemoResult(area_toml=toml, map_path=map_path, outputs=outputs)
+    return DemoResult(
+        area_toml=toml,
+        map_path=map_path,
+        outputs=outputs,
+        trees_total=trees.total,
+        trees_target=trees.target,
+    )

@@ -64,6 +64,12 @@ def demo(
 
     with steps("klimakort demo") as say:
         result = run_demo(out, seed=seed, progress=say)
+    if result.trees_target:
+        console.print(
+            f"tree potential on public parcels: {result.trees_total:,} trees "
+            f"({result.trees_total / result.trees_target:.0%} of the "
+            f"{result.trees_target:,} target)"
+        )
     console.print(f"map: [bold]{result.map_path}[/]")
     typer.echo(str(result.map_path))
 

@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 
 from klimakort.config.area import AreaConfig
+from klimakort.errors import DataNotFoundError
 from klimakort.hazards.area import AreaHazards
 from klimakort.io.vector import read_vector, write_vector
 from klimakort.suitability.benefits import site_benefits
@@ -22,6 +23,7 @@ from klimakort.suitability.portfolio import (
 )
 from klimakort.suitability.raster import SuitabilityResult, suitability
 from klimakort.suitability.sensitivity import SensitivityResult, rank_sensitivity
+from klimakort.suitability.trees import TreePotential, tree_potential
 
 Progress = Callable[[str], None]
 
@@ -108,3 +110,31 @@ def write_suitability(run: SuitabilityRun, out_dir: str | Path) -> list[Path]:
         write_portfolio_gpkg(run.portfolio, out / "portfolio.gpkg"),
         write_portfolio_json(run.portfolio, out / "portfolio.json", extra=run.summary),
     ]
+
+
+def area_tree_potential(cfg: AreaConfig, *, public_only: bool = True) -> TreePotential:
+    """Tree potential of an area's (public) parcels, clear of buildings, mains and roads.
+
+    Parameters
+    ----------
+    cfg : AreaConfig
+        Needs the ``parcels`` layer; buildings, heating mains and roads are used when present.
+    public_only : bool
+        Count only parcels whose ``public`` field is true (where the municipality plants).
+    """
+
+    def layer(key: str) -> gpd.GeoDataFrame | None:
+        ref = cfg.layers.get(key)
+        return read_vector(ref.path, crs=cfg.crs, layer=ref.layer) if ref else None
+
+    parcels = layer("parcels")
+    if parcels is None:
+        raise DataNotFoundError("tree potential needs the parcels layer")
+    if public_only and "public" in parcels.columns:
+        parcels = parcels[parcels["public"].astype(bool)]
+    return tree_potential(
+        parcels,
+        buildings=layer("buildings"),
+        heating_mains=layer("heating_mains"),
+        roads=layer("roads"),
+    )
