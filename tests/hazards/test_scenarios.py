@@ -50,8 +50,11 @@ def test_default_values_follow_the_sources() -> None:
     assert "Højvandsstatistikker 2017" in present.storm_surge_m[100].source
     assert 30 <= present.rain_depth_mm[10].value <= 35
     assert 55 <= present.rain_depth_mm[100].value <= 65
-    assert s2100.climate_factor[100].value == pytest.approx(1.3)
-    assert s2100.climate_factor[10].value == pytest.approx(1.2)
+    assert s2100.climate_factor[100].value == pytest.approx(1.4)
+    assert s2100.climate_factor[10].value == pytest.approx(1.3)
+    # 2050 lies between today and 2100
+    s2050 = load_scenario("2050")
+    assert 1.0 < s2050.climate_factor[100].value < s2100.climate_factor[100].value
 
 
 def test_levels_and_rain_combine_surge_rise_and_factors() -> None:
