@@ -478,22 +478,7 @@ def _solve_labels(
         key = hk[0]
         u = hv[0]
         size -= 1
-        lk = hk[size]
-        lv = hv[size]
-        i = 0
-        while True:  # sift the last item down from the root
-            ch = 2 * i + 1
-            if ch >= size:
-                break
-            if ch + 1 < size and hk[ch + 1] < hk[ch]:
-                ch += 1
-            if hk[ch] >= lk:
-                break
-            hk[i] = hk[ch]
-            hv[i] = hv[ch]
-            i = ch
-        hk[i] = lk
-        hv[i] = lv
+        _sift_down(hk, hv, size, 0, hk[size], hv[size])  # the last item, from the root
         if done[u]:
             continue
         done[u] = True
