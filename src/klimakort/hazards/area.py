@@ -143,10 +143,10 @@ def compute_hazards(
     options = options or HazardOptions()
     say = progress or (lambda _m: None)
     loaded = [load_scenario(name, cfg.scenarios.get(name)) for name in scenarios]
-    rf = run_area_rainflow(cfg, progress=say)
     say("reading terrain, sea, barriers, groundwater and imperviousness")
     dem = read_raster(cfg.terrain.path, expected_crs=cfg.crs)
     sea, barriers = _layer(cfg, "sea"), _layer(cfg, "barriers")
+    rf = run_area_rainflow(cfg, progress=say, terrain=dem, sea=sea)
     crest = (cfg.layers["barriers"].crest_field or "crest_m") if barriers is not None else "crest_m"
     head = _head(cfg, dem)
     runoff = _runoff(cfg, rf.terrain)

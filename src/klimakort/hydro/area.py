@@ -33,6 +33,9 @@ def run_area_rainflow(
     cfg: AreaConfig,
     params: RainflowParams | None = None,
     progress: Callable[[str], None] | None = None,
+    *,
+    terrain: xr.DataArray | None = None,
+    sea: gpd.GeoDataFrame | None = None,
 ) -> Rainflow:
     """Read, condition and analyse an area's terrain.
 
@@ -44,16 +47,22 @@ def run_area_rainflow(
         Thresholds (defaults otherwise).
     progress : callable, optional
         Step messages.
+    terrain, sea : optional
+        The area's terrain and sea layer when the caller has already read them (they
+        are read from ``cfg`` otherwise).
     """
     say = progress or (lambda _m: None)
-    say("reading terrain")
-    dem = read_raster(cfg.terrain.path, expected_crs=cfg.crs)
+    if terrain is None:
+        say("reading terrain")
+        terrain = read_raster(cfg.terrain.path, expected_crs=cfg.crs)
     say("burning buildings, barriers and streams into the terrain")
-    dem = condition_terrain(dem, burn_layers_of(cfg))
-    sea = cfg.layers.get("sea")
+    dem = condition_terrain(terrain, burn_layers_of(cfg))
+    sea_ref = cfg.layers.get("sea")
+    if sea is None and sea_ref is not None:
+        sea = read_vector(sea_ref.path, crs=cfg.crs, layer=sea_ref.layer)
     if sea is not None:
         say("masking the sea (water reaching it leaves the area)")
-        dem = mask_polygons(dem, read_vector(sea.path, crs=cfg.crs, layer=sea.layer))
+        dem = mask_polygons(dem, sea)
     return rainflow(dem, params, progress=say)
 
 
