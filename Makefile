@@ -20,10 +20,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/klimakort demo --out $(DEMO_OUT)
 
+# system packages (chromium for the browser test, PostgreSQL + PostGIS for the site store)
+# are installed by .ci/*.sh when run as root; the PostGIS test server is started here
 test: $(STAMP)
+	@bash .ci/system-deps.sh
 	$(BIN)/ruff check src api tests benchmarks
 	$(BIN)/ruff format --check src api tests benchmarks
 	$(BIN)/mypy
+	@url="$$(bash .ci/postgis.sh || true)"; \
+	if [ -n "$$url" ]; then export "$$url"; fi; \
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
@@ -33,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/overlay.py
 	$(BIN)/python benchmarks/sample_rainflow.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/tiles.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

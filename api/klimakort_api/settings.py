@@ -22,6 +22,14 @@ class Settings(BaseSettings):
         PostgreSQL/PostGIS URL for planned sites (``KLIMAKORT_DATABASE_URL``).
     max_features : int
         Upper bound of ``limit`` on feature requests.
+    scenarios : tuple of str
+        Scenarios computed at start (``KLIMAKORT_SCENARIOS``, JSON list).
+    max_bbox_km2 : float
+        Largest bbox a feature request may ask for (km²).
+    max_zoom : int
+        Deepest WebMercatorQuad zoom served as tiles.
+    tile_cache_mb : int
+        Memory for rendered tiles (MB).
     """
 
     model_config = SettingsConfigDict(env_prefix="KLIMAKORT_", extra="ignore")
@@ -29,4 +37,8 @@ class Settings(BaseSettings):
     area: Path | None = None
     api_key: str | None = None
     database_url: str | None = None
-    max_features: int = Field(10_000, ge=1, le=100_000)
+    max_features: int = Field(10_000, ge=1, le=10_000)
+    scenarios: tuple[str, ...] = ("present", "2050", "2100")
+    max_bbox_km2: float = Field(2_500.0, gt=0)
+    max_zoom: int = Field(22, ge=0, le=24)
+    tile_cache_mb: int = Field(256, ge=0)

@@ -30,6 +30,7 @@ def _register() -> None:
         hazards_cmds,
         rainflow_cmds,
         report_cmds,
+        serve_cmds,
         suitability_cmds,
     )
 
@@ -41,6 +42,7 @@ def _register() -> None:
         hazards_area_cmds,
         report_cmds,
         suitability_cmds,
+        serve_cmds,
     ):
         module.register(app)
 

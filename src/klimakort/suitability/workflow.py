@@ -21,6 +21,7 @@ from klimakort.suitability.portfolio import (
     write_portfolio_gpkg,
     write_portfolio_json,
 )
+from klimakort.suitability.profiles import Profile
 from klimakort.suitability.raster import SuitabilityResult, suitability
 from klimakort.suitability.sensitivity import SensitivityResult, rank_sensitivity
 from klimakort.suitability.trees import TreePotential, tree_potential
@@ -50,6 +51,7 @@ def run_suitability(
     samples: int = 500,
     seed: int = 0,
     profiles_path: Path | None = None,
+    profile: Profile | None = None,
     progress: Progress | None = None,
 ) -> SuitabilityRun:
     """Score a measure, delineate and explain candidate sites, test rank stability, choose.
@@ -70,12 +72,14 @@ def run_suitability(
         Monte Carlo weight draws for the rank sensitivity, and their seed.
     profiles_path : Path, optional
         TOML overriding the built-in measure profiles.
+    profile : Profile, optional
+        Use this profile (e.g. with overridden weights) instead of looking ``measure`` up.
     progress : callable, optional
         Step messages.
     """
     say = progress or (lambda _m: None)
     say(f"{measure}: scoring criteria and constraints")
-    result = suitability(cfg, hz, measure, scenario, profiles_path=profiles_path)
+    result = suitability(cfg, hz, measure, scenario, profile=profile, profiles_path=profiles_path)
     say(f"{measure}: delineating candidate sites")
     cands = candidate_sites(result)
     inst_ref = cfg.layers.get("institutions")

@@ -1,0 +1,52 @@
+"""``klimakort serve``: the HTTP API and the interactive map for one area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from klimakort.cli.progress import console, steps
+
+
+def serve(
+    area: Annotated[Path, typer.Argument(help="area.toml of the area to serve")],
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    scenario: Annotated[
+        list[str] | None, typer.Option("--scenario", "-s", help="Scenarios (repeat)")
+    ] = None,
+) -> None:
+    """Compute the area's hazards, then serve the API and the map (/map, /docs).
+
+    Settings such as KLIMAKORT_API_KEY (writes) and KLIMAKORT_DATABASE_URL (PostGIS for
+    planned sites) are read from the environment.
+    """
+    import uvicorn
+
+    from klimakort.service import Workspace
+    from klimakort.sites import open_store
+    from klimakort_api import Settings, create_app
+
+    settings = Settings(area=area, scenarios=tuple(scenario or ("present", "2050", "2100")))
+    with steps(f"opening {area}") as say:
+        ws = Workspace.open(area, settings.scenarios, progress=say)
+        say("planned-site store")
+        ws.sites = open_store(ws.cfg, settings.database_url)
+    writes = "enabled (X-API-Key)" if settings.api_key else "disabled (no KLIMAKORT_API_KEY)"
+    console.print(
+        f"[bold]klimakort[/] serves {ws.name!r} on http://{host}:{port}/map "
+        f"(API docs /docs; writes {writes})"
+    )
+    try:
+        uvicorn.run(create_app(settings, workspace=ws), host=host, port=port, log_level="info")
+    finally:
+        close = getattr(ws.sites, "close", None)
+        if close is not None:
+            close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the CLI."""
+    app.command("serve")(serve)

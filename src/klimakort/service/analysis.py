@@ -1,0 +1,251 @@
+"""Analyses an engineer asks for: suitability with overrides, portfolios, polygon reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from klimakort.constraints.report import polygon_report
+from klimakort.errors import GeometryError, ParameterError
+from klimakort.service.crs import CRS84_URI, EPSG25832_URI, parse_crs, to_geojson
+from klimakort.service.workspace import Workspace
+from klimakort.suitability.profiles import Constraints, Profile, get_profile, load_profiles
+
+#: most candidates returned by one suitability request
+MAX_TOP = 500
+
+
+def measures() -> dict[str, dict[str, Any]]:
+    """The measure profiles: label, description, criteria with default weights, constraints."""
+    out = {}
+    for name, prof in load_profiles().items():
+        out[name] = {
+            "label": prof.label,
+            "description": prof.description,
+            "aliases": list(prof.aliases),
+            "weights": prof.weights(),
+            "constraints": prof.constraints.model_dump(),
+            "min_area_m2": prof.min_area_m2,
+            "min_width_m": prof.min_width_m,
+        }
+    return out
+
+
+def override_profile(
+    measure: str,
+    weights: Mapping[str, float] | None = None,
+    constraints: Mapping[str, Any] | None = None,
+) -> Profile:
+    """The profile of ``measure`` with new criterion weights and/or constraints.
+
+    Parameters
+    ----------
+    measure : str
+        Measure name or alias.
+    weights : mapping, optional
+        Criterion name -> weight (> 0; normalised to sum 1). Criteria left out keep
+        their default weight; naming an unknown criterion is an error.
+    constraints : mapping, optional
+        Constraint name -> value (see :class:`Constraints`); unknown names are errors.
+
+    Raises
+    ------
+    ParameterError
+        Unknown measure, criterion or constraint, or an out-of-range value.
+    """
+    prof = get_profile(measure)
+    update: dict[str, Any] = {}
+    if weights:
+        names = [c.name for c in prof.criteria]
+        unknown = sorted(set(weights) - set(names))
+        if unknown:
+            raise ParameterError(f"unknown criteria {unknown} for {prof.name}; it has {names}")
+        bad = {k: v for k, v in weights.items() if not (float(v) > 0 and float(v) < 1e6)}
+        if bad:
+            raise ParameterError(f"weights must be > 0 (and finite), got {bad}")
+        base = prof.weights()
+        update["criteria"] = [
+            c.model_copy(update={"weight": float(weights.get(c.name, base[c.name]))})
+            for c in prof.criteria
+        ]
+        update["ahp"] = None
+    if constraints:
+        try:
+            update["constraints"] = Constraints.model_validate(
+                {**prof.constraints.model_dump(), **dict(constraints)}
+            )
+        except pydantic.ValidationError as exc:
+            msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ParameterError(f"constraints of {prof.name}: {msgs}") from None
+    if not update:
+        return prof
+    try:
+        return Profile.model_validate({**prof.model_dump(), **_dump(update)})
+    except pydantic.ValidationError as exc:  # pragma: no cover - guarded above
+        raise ParameterError(str(exc)) from None
+
+
+def _dump(update: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in update.items():
+        if isinstance(v, list):
+            out[k] = [x.model_dump() if isinstance(x, pydantic.BaseModel) else x for x in v]
+        elif isinstance(v, pydantic.BaseModel):
+            out[k] = v.model_dump()
+        else:
+            out[k] = v
+    return out
+
+
+def suitability_candidates(
+    ws: Workspace,
+    measure: str,
+    scenario: str | None = None,
+    *,
+    weights: Mapping[str, float] | None = None,
+    constraints: Mapping[str, Any] | None = None,
+    top: int = 50,
+    crs: str | None = None,
+) -> dict[str, Any]:
+    """Ranked candidate sites of ``measure`` with explanations, as GeoJSON.
+
+    Returns
+    -------
+    dict
+        A FeatureCollection (CRS84 unless ``crs`` says EPSG:25832) of the ``top``
+        best-scoring candidates, each with ``rank``, ``score``, per-criterion columns and
+        the parsed ``explanation``; plus ``measure``, ``scenario``, ``weights``,
+        ``constraints``, ``numberMatched`` and ``notes``.
+    """
+    if not 1 <= int(top) <= MAX_TOP:
+        raise ParameterError(f"top={top} must be within 1..{MAX_TOP}")
+    out_crs = parse_crs(crs)
+    sc = ws.scenario(scenario)
+    prof = override_profile(measure, weights, constraints)
+    run = ws.suitability(prof.name, sc, profile=prof, samples=200, choose=1, min_spacing_m=0.0)
+    cands = run.candidates
+    ranked = cands.sort_values("score", ascending=False).head(int(top)).copy()
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    ranked["fid"] = ranked["site_id"].astype(str)
+    fc = to_geojson(ranked, out_crs)
+    for feat in fc["features"]:
+        expl = feat["properties"].get("explanation")
+        if isinstance(expl, str):
+            feat["properties"]["explanation"] = json.loads(expl)
+    fc.update(
+        measure=prof.name,
+        scenario=sc,
+        weights=prof.weights(),
+        constraints=prof.constraints.model_dump(),
+        numberMatched=len(cands),
+        numberReturned=len(ranked),
+        notes=list(run.result.notes),
+        crs=out_crs,
+    )
+    return fc
+
+
+def portfolio(
+    ws: Workspace,
+    measure: str,
+    n: int,
+    scenario: str | None = None,
+    *,
+    min_spacing_m: float = 500.0,
+    weights: Mapping[str, float] | None = None,
+    constraints: Mapping[str, Any] | None = None,
+    max_per_district: int | None = None,
+    crs: str | None = None,
+) -> dict[str, Any]:
+    """Choose ``n`` sites of ``measure`` (MILP) and return them with the solver's status.
+
+    Returns
+    -------
+    dict
+        The portfolio summary (status, message, objective, rules, sites with
+        explanations) and ``features``: the chosen sites as GeoJSON.
+    """
+    if not 1 <= int(n) <= 200:
+        raise ParameterError(f"n={n} must be within 1..200 sites")
+    if not 0 <= float(min_spacing_m) <= 10_000:
+        raise ParameterError(f"min_spacing_m={min_spacing_m} must be within 0..10000 m")
+    out_crs = parse_crs(crs)
+    sc = ws.scenario(scenario)
+    prof = override_profile(measure, weights, constraints)
+    run = ws.suitability(
+        prof.name, sc, profile=prof, samples=200, choose=int(n), min_spacing_m=float(min_spacing_m)
+    )
+    result = run.portfolio
+    if max_per_district is not None:
+        raise ParameterError("max_per_district needs a district column; not served yet")
+    body = result.to_dict(explanations=True)
+    chosen = result.chosen.assign(fid=result.chosen["site_id"].astype(str))
+    body["features"] = to_geojson(chosen, out_crs)["features"] if len(chosen) else []
+    body.update(measure=prof.name, scenario=sc, crs=out_crs, weights=prof.weights())
+    return body
+
+
+def geometry_from_geojson(body: Mapping[str, Any], crs: str | None = None) -> BaseGeometry:
+    """A polygon in EPSG:25832 from a GeoJSON geometry, Feature or FeatureCollection.
+
+    Raises
+    ------
+    GeometryError
+        Not polygonal, empty, invalid, or not parseable.
+    """
+    uri = parse_crs(crs)
+    kind = body.get("type")
+    try:
+        if kind == "Feature":
+            geom = shape(body["geometry"])
+        elif kind == "FeatureCollection":
+            geom = shapely.union_all([shape(f["geometry"]) for f in body.get("features", [])])
+        else:
+            geom = shape(dict(body))
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise GeometryError(f"not a GeoJSON geometry or Feature: {exc}") from None
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(f"send a non-empty Polygon or MultiPolygon, got {geom.geom_type}")
+    if not geom.is_valid:
+        raise GeometryError(f"invalid polygon: {shapely.is_valid_reason(geom)}")
+    if uri == CRS84_URI:
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise GeometryError(
+                "coordinates are not lon/lat: send CRS84, or EPSG:25832 with crs=EPSG:25832"
+            )
+        import geopandas as gpd
+
+        geom = gpd.GeoSeries([geom], crs="OGC:CRS84").to_crs(25832).iloc[0]
+    assert uri in (CRS84_URI, EPSG25832_URI)
+    out: BaseGeometry = geom
+    return out
+
+
+def polygon_constraints_report(
+    ws: Workspace,
+    body: Mapping[str, Any],
+    scenario: str | None = None,
+    *,
+    crs: str | None = None,
+    name: str | None = None,
+    max_area_km2: float = 25.0,
+) -> dict[str, Any]:
+    """Constraint report of a drawn polygon (GeoJSON in CRS84 by default)."""
+    geom = geometry_from_geojson(body, crs)
+    xmin, ymin, xmax, ymax = ws.bounds
+    if not geom.intersects(shapely.box(xmin, ymin, xmax, ymax)):
+        raise GeometryError("the polygon lies outside the area")
+    if geom.area > max_area_km2 * 1e6:
+        from klimakort.errors import RequestTooLargeError
+
+        raise RequestTooLargeError(
+            f"the polygon covers {geom.area / 1e6:.1f} km²; the limit is {max_area_km2:g} km²"
+        )
+    return polygon_report(ws.cfg, ws.hz, geom, ws.scenario(scenario), name=name)

@@ -1,0 +1,77 @@
+"""HTTP of /scenarios, /point, /parcels/search and the parcel, plan and polygon reports."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+from fastapi.testclient import TestClient
+
+from klimakort.constraints.report import parcel_report
+from klimakort.service import Workspace
+
+PROBLEM = "application/problem+json"
+
+
+def test_scenarios(client: TestClient) -> None:
+    r = client.get("/scenarios")
+    assert r.status_code == 200
+    assert [s["id"] for s in r.json()] == ["present", "2050", "2100"]
+
+
+def test_point_and_its_parcel_report(client: TestClient, workspace: Workspace) -> None:
+    row = workspace.features("parcels").iloc[10]
+    pt = gpd.GeoSeries([row.geometry.representative_point()], crs=25832).to_crs("OGC:CRS84")
+    r = client.get("/point", params={"x": pt.x[0], "y": pt.y[0], "scenario": "2050"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["parcel_id"] == row["parcel_id"] and body["scenario"] == "2050"
+    link = next(x["href"] for x in body["links"] if x["type"] == "text/html")
+    html = client.get(link)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert row["parcel_id"] in html.text
+    js = client.get(f"/parcels/{row['parcel_id']}/report", params={"scenario": "2050"}).json()
+    direct = parcel_report(workspace.cfg, workspace.hz, row["parcel_id"], "2050")
+    assert js["worst_verdict"] == direct["worst_verdict"]
+    assert js["findings"] == direct["findings"]
+
+
+def test_plan_report_json_and_html(client: TestClient, workspace: Workspace) -> None:
+    plannr = str(workspace.features("local_plans")["plannr"].iloc[0])
+    r = client.get(f"/plans/{plannr}/report")
+    assert r.status_code == 200 and r.json()["kind"] == "plan"
+    r = client.get(f"/plans/{plannr}/report", params={"f": "html"})
+    assert r.status_code == 200 and "<html" in r.text.lower()
+
+
+def test_polygon_report(client: TestClient, workspace: Workspace) -> None:
+    poly = workspace.features("parcels").geometry.iloc[5].buffer(20)
+    lonlat = gpd.GeoSeries([poly], crs=25832).to_crs("OGC:CRS84").iloc[0]
+    r = client.post("/reports/polygon", json=shapely.geometry.mapping(lonlat))
+    assert r.status_code == 200 and r.json()["kind"] == "polygon"
+    r = client.post(
+        "/reports/polygon", params={"crs": "EPSG:25832"}, json=shapely.geometry.mapping(poly)
+    )
+    assert r.status_code == 200
+
+
+def test_search(client: TestClient, workspace: Workspace) -> None:
+    target = str(workspace.features("parcels")["parcel_id"].iloc[7])
+    r = client.get("/parcels/search", params={"q": target})
+    assert r.status_code == 200 and r.json()[0]["parcel_id"] == target
+
+
+def test_errors_are_problems(client: TestClient) -> None:
+    cases = [
+        client.get("/point", params={"x": 712000, "y": 6170000}),
+        client.get("/point", params={"x": 12.4, "y": 55.6, "scenario": "1999"}),
+        client.get("/point", params={"x": "abc", "y": 55.6}),
+        client.get("/parcels/0000000-0/report"),
+        client.get("/plans/no-such-plan/report"),
+        client.get("/parcels/search", params={"q": "x" * 65}),
+        client.post("/reports/polygon", json={"type": "Point", "coordinates": [12.4, 55.6]}),
+        client.post("/reports/polygon", params={"crs": "EPSG:3857"}, json={"type": "Polygon"}),
+    ]
+    for r in cases:
+        assert 400 <= r.status_code < 500, (r.request.url, r.status_code)
+        assert r.headers["content-type"] == PROBLEM
+        assert r.json()["detail"]
