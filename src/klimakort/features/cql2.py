@@ -1,0 +1,609 @@
+"""CQL2-text filters (OGC API - Features Part 3, Basic CQL2) evaluated on a data frame.
+
+A small hand-written parser turns the filter text into a tree of frozen dataclasses
+(:func:`parse_cql2`); :func:`evaluate` turns that tree into a boolean mask over the
+rows of a :class:`pandas.DataFrame`. Logic is three-valued as in SQL (a comparison
+with a missing value is *unknown*, ``NOT unknown`` stays unknown, and only rows that
+are *true* are selected), using pandas' nullable ``boolean`` arrays (Kleene logic).
+
+Supported (Basic CQL2): ``= <> < <= > >=``, ``AND OR NOT``, parentheses, ``LIKE``
+(``%`` and ``_`` wildcards, ``\\`` escapes), ``IN (...)``, ``BETWEEN a AND b``,
+``IS [NOT] NULL``, the negated forms ``NOT LIKE``/``NOT IN``/``NOT BETWEEN``, string
+(``'it''s'``), number and boolean literals, ``DATE('...')``/``TIMESTAMP('...')``
+literals, and property names (plain or ``"double quoted"``). A boolean property may
+stand alone as a predicate (``public AND area_m2 > 500``).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from klimakort.errors import ParameterError
+
+# ---------------------------------------------------------------------------- AST
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property (column) name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A literal value: str, int, float, bool or :class:`pandas.Timestamp`."""
+
+    value: Any
+
+
+Scalar = Property | Literal
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``left op right`` with op one of ``= <> < <= > >=``."""
+
+    op: str
+    left: Scalar
+    right: Scalar
+
+
+@dataclass(frozen=True)
+class Like:
+    """``subject [NOT] LIKE pattern``."""
+
+    subject: Scalar
+    pattern: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Between:
+    """``subject [NOT] BETWEEN low AND high`` (both ends included)."""
+
+    subject: Scalar
+    low: Scalar
+    high: Scalar
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class In:
+    """``subject [NOT] IN (values...)``."""
+
+    subject: Scalar
+    values: tuple[Literal, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class IsNull:
+    """``subject IS [NOT] NULL``."""
+
+    subject: Scalar
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    """``NOT operand``."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class And:
+    """``a AND b AND ...``."""
+
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """``a OR b OR ...``."""
+
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class BoolValue:
+    """A bare boolean operand: ``TRUE``, ``FALSE`` or a boolean property."""
+
+    operand: Scalar
+
+
+Expr = Comparison | Like | Between | In | IsNull | Not | And | Or | BoolValue
+
+# ---------------------------------------------------------------------------- tokens
+
+#: deepest nesting of NOT and parentheses a filter may use
+MAX_NESTING = 50
+
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL", "TRUE", "FALSE"})
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<qident>"(?:[^"]|"")+")
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_.:]*)
+  | (?P<op><>|<=|>=|!=|=|<|>)
+  | (?P<punct>[(),+-])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # string number ident kw op punct end
+    text: str
+    pos: int
+    value: Any = None
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m is None:
+            if text[pos] == "'":
+                raise ParameterError(f"filter: unterminated string starting at position {pos}")
+            raise ParameterError(
+                f"filter: unexpected character {text[pos]!r} at position {pos}: "
+                f"{_excerpt(text, pos)}"
+            )
+        kind = m.lastgroup or ""
+        raw = m.group()
+        if kind == "string":
+            tokens.append(_Token("string", raw, pos, raw[1:-1].replace("''", "'")))
+        elif kind == "number":
+            num = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            tokens.append(_Token("number", raw, pos, num))
+        elif kind == "qident":
+            tokens.append(_Token("ident", raw, pos, raw[1:-1].replace('""', '"')))
+        elif kind == "ident":
+            up = raw.upper()
+            if up in _KEYWORDS:
+                tokens.append(_Token("kw", up, pos))
+            else:
+                tokens.append(_Token("ident", raw, pos, raw))
+        elif kind in ("op", "punct"):
+            tokens.append(_Token(kind, "<>" if raw == "!=" else raw, pos))
+        pos = m.end()
+    tokens.append(_Token("end", "", len(text)))
+    return tokens
+
+
+def _excerpt(text: str, pos: int) -> str:
+    return f"{text[:pos]}⟨here⟩{text[pos:]}" if len(text) <= 200 else text[max(0, pos - 40) :]
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+class _Parser:
+    """Recursive descent over the token list (one token of look-ahead)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> _Token:
+        return self.tokens[self.i]
+
+    def _peek(self, offset: int = 1) -> _Token:
+        return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
+
+    def _is(self, kind: str, text: str | None = None) -> bool:
+        return self.tok.kind == kind and (text is None or self.tok.text == text)
+
+    def _take(self) -> _Token:
+        tok = self.tok
+        self.i += 1
+        return tok
+
+    def _expect(self, kind: str, text: str, what: str) -> _Token:
+        if not self._is(kind, text):
+            self._fail(f"expected {what}")
+        return self._take()
+
+    def _fail(self, message: str) -> None:
+        tok = self.tok
+        found = "the end of the filter" if tok.kind == "end" else repr(tok.text)
+        raise ParameterError(
+            f"filter: {message} but found {found} at position {tok.pos}: "
+            f"{_excerpt(self.text, tok.pos)}"
+        )
+
+    # grammar ---------------------------------------------------------------
+
+    def parse(self) -> Expr:
+        if self._is("end"):
+            raise ParameterError("filter: the filter is empty")
+        expr = self._or()
+        if not self._is("end"):
+            self._fail("expected AND, OR or the end of the filter")
+        return expr
+
+    def _or(self) -> Expr:
+        parts = [self._and()]
+        while self._is("kw", "OR"):
+            self._take()
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def _and(self) -> Expr:
+        parts = [self._not()]
+        while self._is("kw", "AND"):
+            self._take()
+            parts.append(self._not())
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def _not(self) -> Expr:
+        if self._is("kw", "NOT") or self._is("punct", "("):
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise ParameterError(
+                    f"filter: more than {MAX_NESTING} nested NOTs/parentheses; simplify it"
+                )
+            if self._take().text == "NOT":
+                expr: Expr = Not(self._not())
+            else:
+                expr = self._or()
+                self._expect("punct", ")", "')'")
+            self.depth -= 1
+            return expr
+        return self._predicate()
+
+    def _predicate(self) -> Expr:
+        subject = self._scalar()
+        tok = self.tok
+        if tok.kind == "op":
+            self._take()
+            return Comparison(tok.text, subject, self._scalar())
+        negated = False
+        if self._is("kw", "NOT") and self._peek().text in ("LIKE", "IN", "BETWEEN"):
+            self._take()
+            negated = True
+        if self._is("kw", "LIKE"):
+            self._take()
+            pattern = self._scalar()
+            if not (isinstance(pattern, Literal) and isinstance(pattern.value, str)):
+                raise ParameterError("filter: LIKE needs a quoted pattern, e.g. name LIKE 'Sk%'")
+            return Like(subject, pattern.value, negated)
+        if self._is("kw", "BETWEEN"):
+            self._take()
+            low = self._scalar()
+            self._expect("kw", "AND", "AND of BETWEEN ... AND ...")
+            return Between(subject, low, self._scalar(), negated)
+        if self._is("kw", "IN"):
+            self._take()
+            return In(subject, self._list(), negated)
+        if self._is("kw", "IS"):
+            self._take()
+            neg = False
+            if self._is("kw", "NOT"):
+                self._take()
+                neg = True
+            self._expect("kw", "NULL", "NULL after IS")
+            return IsNull(subject, neg)
+        if isinstance(subject, Property) or isinstance(subject.value, bool):
+            return BoolValue(subject)
+        self._fail("expected a comparison (= <> < <= > >=), LIKE, IN, BETWEEN or IS NULL")
+        raise AssertionError  # pragma: no cover - _fail raises
+
+    def _list(self) -> tuple[Literal, ...]:
+        self._expect("punct", "(", "'(' after IN")
+        values: list[Literal] = []
+        while True:
+            item = self._scalar()
+            if not isinstance(item, Literal):
+                raise ParameterError("filter: IN (...) takes literal values only")
+            values.append(item)
+            if self._is("punct", ","):
+                self._take()
+                continue
+            self._expect("punct", ")", "',' or ')' in the IN list")
+            return tuple(values)
+
+    def _scalar(self) -> Scalar:
+        tok = self.tok
+        if tok.kind == "punct" and tok.text in "+-" and self._peek().kind == "number":
+            self._take()
+            num = self._take().value
+            return Literal(-num if tok.text == "-" else num)
+        if tok.kind in ("string", "number"):
+            self._take()
+            return Literal(tok.value)
+        if tok.kind == "kw" and tok.text in ("TRUE", "FALSE"):
+            self._take()
+            return Literal(tok.text == "TRUE")
+        if tok.kind == "ident":
+            if tok.text.upper() in ("DATE", "TIMESTAMP") and self._peek().text == "(":
+                return self._instant()
+            if self._peek().text == "(":
+                raise ParameterError(
+                    f"filter: function {tok.text}() is not supported (Basic CQL2 only)"
+                )
+            self._take()
+            return Property(str(tok.value))
+        self._fail("expected a property name or a value")
+        raise AssertionError  # pragma: no cover - _fail raises
+
+    def _instant(self) -> Literal:
+        kind = self._take().text.upper()
+        self._expect("punct", "(", "'('")
+        tok = self._take()
+        if tok.kind != "string":
+            raise ParameterError(f"filter: {kind}() takes a quoted date, e.g. {kind}('2024-05-01')")
+        self._expect("punct", ")", "')'")
+        try:
+            ts = pd.Timestamp(tok.value)
+        except ValueError as exc:
+            raise ParameterError(f"filter: {kind}({tok.text}) is not a valid date: {exc}") from None
+        if ts is pd.NaT:
+            raise ParameterError(f"filter: {kind}({tok.text}) is not a date")
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert("UTC").tz_localize(None)
+        return Literal(ts.normalize() if kind == "DATE" else ts)
+
+
+def parse_cql2(text: str) -> Expr:
+    """Parse a CQL2-text filter.
+
+    Parameters
+    ----------
+    text : str
+        The filter, e.g. ``"scenario = '2100' AND depth_class >= 2"``.
+
+    Returns
+    -------
+    Expr
+        The expression tree.
+
+    Raises
+    ------
+    ParameterError
+        Syntax errors, naming the position and what was expected.
+    """
+    return _Parser(text).parse()
+
+
+def properties(expr: Expr) -> set[str]:
+    """Names of the properties an expression refers to."""
+    out: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, Property):
+            out.add(node.name)
+        elif isinstance(node, (tuple, list)):
+            for n in node:
+                visit(n)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                visit(getattr(node, name))
+
+    visit(expr)
+    return out
+
+
+def check_properties(expr: Expr, queryables: Iterable[str]) -> None:
+    """Raise ParameterError naming the valid properties when ``expr`` uses others."""
+    known = list(queryables)
+    unknown = sorted(properties(expr) - set(known))
+    if unknown:
+        raise ParameterError(
+            f"filter: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
+            f"{', '.join(repr(u) for u in unknown)}; the queryables are: {', '.join(known)}"
+        )
+
+
+# ---------------------------------------------------------------------------- evaluator
+
+_COMPARE: Mapping[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _kind(value: Any) -> str:
+    """'text', 'number', 'boolean', 'datetime' or 'other' of a column or literal."""
+    if isinstance(value, pd.Series):
+        dt = value.dtype
+        if pd.api.types.is_bool_dtype(dt):
+            return "boolean"
+        if pd.api.types.is_numeric_dtype(dt):
+            return "number"
+        if pd.api.types.is_datetime64_any_dtype(dt):
+            return "datetime"
+        if pd.api.types.is_string_dtype(dt):
+            return "text"
+        return "other"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, pd.Timestamp):
+        return "datetime"
+    return "other"
+
+
+_EXAMPLE = {
+    "text": "'a text'",
+    "number": "12.5",
+    "boolean": "true",
+    "datetime": "DATE('2024-01-31')",
+}
+
+
+class _Evaluator:
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.n = len(frame)
+
+    def value(self, node: Scalar) -> Any:
+        if isinstance(node, Property):
+            if node.name not in self.frame.columns:
+                raise ParameterError(f"filter: unknown property {node.name!r}")
+            col = self.frame[node.name]
+            if pd.api.types.is_datetime64_any_dtype(col.dtype) and col.dt.tz is not None:
+                col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+            return col
+        return node.value
+
+    def describe(self, node: Scalar) -> str:
+        return f"property {node.name!r}" if isinstance(node, Property) else repr(node.value)
+
+    def check_types(self, nodes: Iterable[Scalar]) -> None:
+        nodes = list(nodes)
+        kinds = [_kind(self.value(n)) for n in nodes]
+        if len(set(kinds)) > 1:
+            first = kinds[0]
+            bad = next(n for n, k in zip(nodes, kinds, strict=True) if k != first)
+            raise ParameterError(
+                f"filter: cannot compare {self.describe(nodes[0])} ({first}) with "
+                f"{self.describe(bad)} ({_kind(self.value(bad))}); "
+                f"write {first} values like {_EXAMPLE.get(first, 'a literal')}"
+            )
+
+    def to_mask(self, result: Any, null_of: Iterable[Any] = ()) -> pd.Series:
+        """A nullable boolean Series; NA where any of ``null_of`` is missing."""
+        if isinstance(result, pd.Series):
+            mask = result.astype("boolean")
+        else:
+            mask = pd.Series(np.full(self.n, bool(result)), index=self.frame.index, dtype="boolean")
+        for v in null_of:
+            if isinstance(v, pd.Series):
+                mask = mask.mask(v.isna().to_numpy(), pd.NA)
+        return mask
+
+    def eval(self, node: Expr) -> pd.Series:
+        if isinstance(node, And):
+            out = self.eval(node.operands[0])
+            for op in node.operands[1:]:
+                out = out & self.eval(op)
+            return out
+        if isinstance(node, Or):
+            out = self.eval(node.operands[0])
+            for op in node.operands[1:]:
+                out = out | self.eval(op)
+            return out
+        if isinstance(node, Not):
+            return ~self.eval(node.operand)
+        if isinstance(node, Comparison):
+            self.check_types([node.left, node.right])
+            a, b = self.value(node.left), self.value(node.right)
+            return self.to_mask(_COMPARE[node.op](a, b), (a, b))
+        if isinstance(node, Between):
+            self.check_types([node.subject, node.low, node.high])
+            s, lo, hi = (self.value(n) for n in (node.subject, node.low, node.high))
+            out = self.to_mask((s >= lo) & (s <= hi), (s, lo, hi))
+            return ~out if node.negated else out
+        if isinstance(node, In):
+            self.check_types([node.subject, *node.values])
+            s = self.value(node.subject)
+            vals = [v.value for v in node.values]
+            res = s.isin(vals) if isinstance(s, pd.Series) else s in vals
+            out = self.to_mask(res, (s,))
+            return ~out if node.negated else out
+        if isinstance(node, Like):
+            return self.like(node)
+        if isinstance(node, IsNull):
+            s = self.value(node.subject)
+            isna = s.isna() if isinstance(s, pd.Series) else s is None
+            return self.to_mask(~isna if node.negated else isna)
+        if isinstance(node, BoolValue):
+            v = self.value(node.operand)
+            if _kind(v) != "boolean":
+                raise ParameterError(
+                    f"filter: {self.describe(node.operand)} is not boolean; compare it, "
+                    f"e.g. {getattr(node.operand, 'name', 'x')} = ..."
+                )
+            return self.to_mask(v, (v,))
+        raise ParameterError(f"filter: unsupported expression {node!r}")  # pragma: no cover
+
+    def like(self, node: Like) -> pd.Series:
+        s = self.value(node.subject)
+        if _kind(s) != "text":
+            raise ParameterError(
+                f"filter: LIKE needs a text value, {self.describe(node.subject)} is {_kind(s)}"
+            )
+        regex = like_to_regex(node.pattern)
+        res: Any
+        if isinstance(s, pd.Series):
+            res = s.astype("string").str.fullmatch(regex, flags=re.DOTALL)
+        else:
+            res = re.fullmatch(regex, s, flags=re.DOTALL) is not None
+        out = self.to_mask(res, (s,))
+        return ~out if node.negated else out
+
+
+def like_to_regex(pattern: str) -> str:
+    """Regular expression of a CQL2 LIKE pattern (``%`` any run, ``_`` one character,
+    ``\\`` escapes the next character)."""
+    parts: list[str] = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == "\\":
+            nxt = next(chars, "\\")
+            parts.append(re.escape(nxt))
+        elif c == "%":
+            parts.append(".*")
+        elif c == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(c))
+    return "".join(parts)
+
+
+def evaluate(expr: Expr, frame: pd.DataFrame) -> np.ndarray:
+    """Rows of ``frame`` for which ``expr`` is true.
+
+    Parameters
+    ----------
+    expr : Expr
+        A parsed filter (:func:`parse_cql2`).
+    frame : DataFrame
+        The rows; property names are its columns.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One entry per row; rows where the filter is false or unknown (a missing
+        value took part) are False.
+
+    Raises
+    ------
+    ParameterError
+        A property not in the frame, or values of different types compared.
+    """
+    mask = _Evaluator(frame).eval(expr)
+    return mask.fillna(False).to_numpy(dtype=bool)
+
+
+def cql2_mask(
+    text: str, frame: pd.DataFrame, queryables: Iterable[str] | None = None
+) -> np.ndarray:
+    """Parse ``text``, check its properties against ``queryables`` and evaluate it."""
+    expr = parse_cql2(text)
+    check_properties(expr, frame.columns if queryables is None else queryables)
+    return evaluate(expr, frame)
