@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -73,3 +74,19 @@ def make_dem() -> Callable[..., xr.DataArray]:
         return da
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def small_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """area.toml of the sample area at 6.4 m cells (625 x 469), written once per worker."""
+    from klimakort.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("small_area"), cell=6.4)
+
+
+@pytest.fixture(scope="session")
+def workspace(small_area: Path) -> Any:
+    """The small area with hazards for present, 2050 and 2100 (treat it as read-only)."""
+    from klimakort.service import Workspace
+
+    return Workspace.open(small_area)

@@ -11,11 +11,8 @@ from klimakort.constraints.examples import write_examples
 from klimakort.hazards.area import compute_hazards, write_hazards
 from klimakort.hydro.rainflow import write_rainflow
 from klimakort.io.vector import write_vector
-from klimakort.maps.area_map import area_map
-from klimakort.maps.hazard_layers import add_hazards
-from klimakort.maps.legend import link_box
-from klimakort.maps.rainflow_layers import add_rainflow
-from klimakort.maps.suitability_layers import add_suitability
+from klimakort.maps.standalone import write_standalone_map
+from klimakort.service import Workspace
 from klimakort.suitability.workflow import (
     area_tree_potential,
     run_suitability,
@@ -83,16 +80,9 @@ def run_demo(
     examples = write_examples(cfg, hz, out / "reports")
     outputs.update({"parcel_report": examples.parcel_html, "plan_report": examples.plan_html})
     say("map")
-    web = area_map(cfg, progress=lambda m: say(f"map: {m}"))
-    add_rainflow(web, hz.rainflow)
-    add_hazards(web, hz)
-    add_suitability(web, miyawaki)
-    links = [
-        (f"reports/{examples.parcel_html.name}", f"Parcel {examples.parcel_id} (2100)"),
-        (f"reports/{examples.plan_html.name}", f"Local plan {examples.plannr} (2100)"),
-    ]
-    link_box(web.map, "Example climate reports", links)
-    map_path = web.save(out / "map.html")
+    ws = Workspace(cfg, hz)
+    ws.remember_suitability(miyawaki, "2100")
+    map_path = write_standalone_map(ws, out / "map.html", progress=lambda m: say(f"map: {m}"))
     return DemoResult(
         area_toml=toml,
         map_path=map_path,

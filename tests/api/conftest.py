@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: a small sample area (6.4 m cells), opened once per worker."""
+"""Fixtures of the API tests: the app and a client over the small sample workspace
+(``small_area`` and ``workspace`` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,20 +16,6 @@ from klimakort_api import Settings, create_app
 
 #: the key the test apps accept for writes
 API_KEY = "test-key"
-
-
-@pytest.fixture(scope="session")
-def small_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """area.toml of the sample area at 6.4 m cells (625 x 469), written once."""
-    from klimakort.sample import write_sample
-
-    return write_sample(tmp_path_factory.mktemp("small_area"), cell=6.4)
-
-
-@pytest.fixture(scope="session")
-def workspace(small_area: Path) -> Workspace:
-    """The small area with hazards for present, 2050 and 2100 (read-only in tests)."""
-    return Workspace.open(small_area)
 
 
 @pytest.fixture(scope="session")

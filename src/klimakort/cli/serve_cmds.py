@@ -32,6 +32,8 @@ def serve(
     settings = Settings(area=area, scenarios=tuple(scenario or ("present", "2050", "2100")))
     with steps(f"opening {area}") as say:
         ws = Workspace.open(area, settings.scenarios, progress=say)
+        say("candidate sites (Miyawaki suitability)")
+        ws.features("candidate_sites")
         say("planned-site store")
         ws.sites = open_store(ws.cfg, settings.database_url)
     writes = "enabled (X-API-Key)" if settings.api_key else "disabled (no KLIMAKORT_API_KEY)"

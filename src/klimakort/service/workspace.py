@@ -296,7 +296,10 @@ class Workspace:
             ]
             return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=self.crs)
         if cid == "candidate_sites":
-            return self.suitability(CANDIDATE_MEASURE, self.default_scenario).candidates
+            run = self.suitability(CANDIDATE_MEASURE, self.default_scenario)
+            chosen = {str(v) for v in run.portfolio.chosen_ids}
+            cands = run.candidates
+            return cands.assign(chosen=cands["site_id"].astype(str).isin(chosen).to_numpy())
         ref = self.cfg.layers[cid]
         if cid == "parcels":
             from klimakort.constraints.loaders import load_parcels
@@ -305,6 +308,13 @@ class Workspace:
         return read_vector(ref.path, crs=self.cfg.crs, layer=ref.layer)
 
     # ------------------------------------------------------------------ suitability
+
+    def remember_suitability(self, run: Any, scenario: str) -> None:
+        """Keep a suitability run computed elsewhere (e.g. by the demo) as the cached one."""
+        with self._lock:
+            self._suitability[(run.result.measure, self.scenario(scenario))] = run
+            if run.result.measure == CANDIDATE_MEASURE:
+                self._vectors.pop("candidate_sites", None)
 
     def suitability(self, measure: str, scenario: str | None = None, **kwargs: Any) -> Any:
         """The suitability run of ``measure`` (cached when run with default arguments).
