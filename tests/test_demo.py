@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,28 +17,44 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     return run_demo(tmp_path_factory.mktemp("demo"), cell=8.0)
 
 
-def test_demo_writes_map_with_every_group(demo) -> None:
+def _config(text: str) -> dict:
+    m = re.search(r"window\.KLIMAKORT_CONFIG = (?P<json>.*?);</script>", text, re.S)
+    assert m, "the map embeds its configuration"
+    return json.loads(m.group("json"))
+
+
+def test_demo_writes_the_offline_map(demo) -> None:
     text = demo.map_path.read_text(encoding="utf-8")
+    assert "https://cdn" not in text and "<script src=" not in text  # works offline
+    cfg = _config(text)
+    assert cfg["mode"] == "standalone" and "synthetic" in cfg["area"]["name"].lower()
+    groups = [g["id"] for g in cfg["groups"]]
     for group in (
-        "Terrain",
-        "Parcels",
-        "District heating",
-        "Planned sites",
-        "Rain flow",
-        "Hazards present",
-        "Hazards 2050",
-        "Hazards 2100",
+        "terrain",
+        "hazards",
+        "parcels",
+        "local_plans",
+        "heating",
+        "planned_sites",
+        "suitability",
     ):
-        assert f'"{group}"' in text or f"'{group}'" in text, group
-    assert "synthetic sample" in text
-    assert "Bluespot fill rain (mm)" in text
-    assert "Candidate sites (" in text and "Chosen portfolio (" in text
-    assert "https://cdn" not in text  # works offline
-    # the map links the example parcel and plan reports, which exist
+        assert group in groups, group
+    rasters = {r["id"]: r for r in cfg["rasters"]}
+    # every scenario of a scenario layer is an embedded image with its legend
+    assert set(rasters["sea_depth"]["images"]) == {"present", "2050", "2100"}
+    assert all(
+        img["url"].startswith("data:image/png;base64,")
+        for img in rasters["sea_depth"]["images"].values()
+    )
+    cands = next(c for c in cfg["collections"] if c["id"] == "candidate_sites")["data"]
+    chosen = [f for f in cands["features"] if f["properties"]["chosen"]]
+    portfolio = json.loads(
+        (demo.map_path.parent / "suitability" / "miyawaki_forest" / "portfolio.json").read_text()
+    )
+    assert len(chosen) == len(portfolio["chosen_ids"]) == 10
+    # the example parcel and plan reports exist, self-contained
     for key in ("parcel_report", "plan_report"):
-        report = demo.outputs[key]
-        assert report.is_file() and f"reports/{report.name}" in text
-        page = report.read_text(encoding="utf-8")
+        page = demo.outputs[key].read_text(encoding="utf-8")
         assert "data:image/png;base64" in page and "https://" not in page.split("<body")[0]
 
 

@@ -53,7 +53,17 @@ KEEP_PROPERTIES: dict[str, tuple[str, ...]] = {
     "parcels": ("parcel_id", "matrikelnummer", "ejerlavskode", "area_m2", "land_use", "public"),
     "flooded_areas": ("bluespot_id", "depth_class", "label", "area_m2", "scenario"),
     "bluespots": ("bluespot_id", "area_m2", "volume_m3", "max_depth_m"),
-    "candidate_sites": ("site_id", "rank", "score", "area_m2", "parcel_id", "name"),
+    "candidate_sites": (
+        "site_id",
+        "rank",
+        "score",
+        "area_m2",
+        "parcel_id",
+        "name",
+        "chosen",
+        "base_rank",
+        "p_top_n",
+    ),
 }
 #: quantisation step of uint16 grids (value units)
 GRID_STEP = 0.01

@@ -23,7 +23,7 @@ TILE_FIELDS: dict[str, tuple[str, ...]] = {
     "planned_sites": ("site_id", "measure", "name", "planned_year"),
     "bluespots": ("bluespot_id", "area_m2", "volume_m3", "max_depth_m"),
     "flowpaths": ("upstream_area_m2", "strahler"),
-    "candidate_sites": ("site_id", "area_m2", "score", "base_rank"),
+    "candidate_sites": ("site_id", "area_m2", "score", "base_rank", "chosen"),
     "public_land": ("name", "kind"),
     "institutions": ("name", "kind", "children"),
     "roads": ("road_id", "name"),

@@ -234,6 +234,10 @@
       const k = Math.max(1, Math.min(4, Number(feature.properties.depth_class) || 1));
       base.fillColor = FLOOD_COLORS[k - 1];
     }
+    if (id === "candidate_sites" && feature && feature.properties && feature.properties.chosen) {
+      // the sites the portfolio chose: green, like the planned sites they may become
+      Object.assign(base, { color: "#00441b", weight: 3, fillColor: "#41ab5d", fillOpacity: 0.6 });
+    }
     return base;
   }
 
