@@ -15,6 +15,7 @@ from pyproj import CRS, Transformer
 from klimakort.errors import DataNotFoundError, ParameterError, RequestTooLargeError
 from klimakort.features import query
 from klimakort.features.query import CRS84, FeatureIndex, ItemsQuery
+from klimakort.io import crs_uri
 
 UTM = "http://www.opengis.net/def/crs/EPSG/0/25832"
 AREA = CRS.from_epsg(25832)
@@ -88,15 +89,15 @@ def test_parse_bbox_errors(text: str, message: str) -> None:
 
 
 def test_resolve_crs_aliases_and_errors() -> None:
-    supported = query.supported_crs(AREA)
+    supported = crs_uri.supported_crs(AREA)
     assert supported == [CRS84, UTM]
-    assert query.resolve_crs(None, supported) == CRS84
+    assert crs_uri.resolve_crs(None, supported) == CRS84
     for alias in ("EPSG:25832", "[EPSG:25832]", UTM, "<" + UTM + ">", UTM.replace("http", "https")):
-        assert query.resolve_crs(alias, supported) == UTM
+        assert crs_uri.resolve_crs(alias, supported) == UTM
     for alias in ("CRS84", "OGC:CRS84", CRS84, "[OGC:CRS84]"):
-        assert query.resolve_crs(alias, supported) == CRS84
+        assert crs_uri.resolve_crs(alias, supported) == CRS84
     with pytest.raises(ParameterError, match=r"use one of: .*CRS84.*25832") as info:
-        query.resolve_crs("EPSG:4326", supported, "bbox-crs")
+        crs_uri.resolve_crs("EPSG:4326", supported, "bbox-crs")
     assert "bbox-crs='EPSG:4326'" in str(info.value)
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from klimakort.errors import DataNotFoundError, ParameterError
 from klimakort.features import geojson, html, ogc, query
 from klimakort.features.queryables import SCHEMA_JSON, queryables
+from klimakort.io import crs_uri
 from klimakort.service import Workspace
 from klimakort_api.deps import SettingsDep, WorkspaceDep
 from klimakort_api.routes.landing import AcceptHeader, FormatQuery, base_url
@@ -48,7 +49,7 @@ def collections(
     """Every vector collection of the area with extent, CRSs and links."""
     base = base_url(request)
     docs = [_collection_doc(ws, cid, base) for cid in ws.collections]
-    doc = ogc.collections_document(base, docs, query.supported_crs(ws.crs))
+    doc = ogc.collections_document(base, docs, crs_uri.supported_crs(ws.crs))
     if ogc.negotiate(f, accept) == "html":
         return HTMLResponse(html.collections_html(doc, base))
     return JSONResponse(doc)
@@ -132,10 +133,10 @@ def items(
     if filter_lang not in (None, "", "cql2-text"):
         raise ParameterError(f"filter-lang={filter_lang!r} is not supported; use cql2-text")
     query.check_paging(limit, offset, settings.max_features)
-    supported = query.supported_crs(ws.crs)
-    out_crs = query.resolve_crs(crs, supported, "crs")
+    supported = crs_uri.supported_crs(ws.crs)
+    out_crs = crs_uri.resolve_crs(crs, supported, "crs")
     box = None
-    box_crs = query.resolve_crs(bbox_crs, supported, "bbox-crs")
+    box_crs = crs_uri.resolve_crs(bbox_crs, supported, "bbox-crs")
     if bbox is not None:
         box = query.parse_bbox(bbox)
         query.check_bbox(box, box_crs, ws.crs, settings.max_bbox_km2)
@@ -202,7 +203,7 @@ def item(
     """The feature ``fid`` of ``cid``; 404 when there is none."""
     info = ws.collection(cid)
     fmt = ogc.negotiate(f, accept)
-    out_crs = query.resolve_crs(crs, query.supported_crs(ws.crs), "crs")
+    out_crs = crs_uri.resolve_crs(crs, crs_uri.supported_crs(ws.crs), "crs")
     index = query.feature_index(ws, cid)
     pos = index.position(fid)
     if pos is None:

@@ -24,54 +24,16 @@ from pyproj.exceptions import ProjError
 
 from klimakort.errors import ParameterError, RequestTooLargeError
 from klimakort.features import cql2
+from klimakort.io.crs_uri import CRS84, crs_uri
 
 if TYPE_CHECKING:
     from klimakort.service import Workspace
 
-#: OGC URI of WGS 84 longitude/latitude (the GeoJSON default)
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: decimals of CRS84 output coordinates (1e-7 degrees is about 1 cm)
 CRS84_DECIMALS = 7
 #: decimals of projected output coordinates (mm)
 PROJECTED_DECIMALS = 3
 _CRS84_RANGE = (-180.0, -90.0, 180.0, 90.0)
-
-
-def crs_uri(crs: CRS) -> str:
-    """OGC URI of a CRS (``http://www.opengis.net/def/crs/EPSG/0/25832``)."""
-    if crs.equals(CRS.from_user_input("OGC:CRS84")):
-        return CRS84
-    epsg = crs.to_epsg()
-    if epsg is None:
-        raise ParameterError(f"the CRS {crs.name!r} has no EPSG code to name it by")
-    return f"http://www.opengis.net/def/crs/EPSG/0/{epsg}"
-
-
-def supported_crs(storage: CRS) -> list[str]:
-    """URIs of the CRSs a collection is served in: CRS84 and the storage CRS."""
-    return [CRS84, crs_uri(storage)]
-
-
-def resolve_crs(value: str | None, supported: list[str], param: str = "crs") -> str:
-    """The supported URI that ``value`` names (default: the first, CRS84).
-
-    Accepts the OGC URI, its ``[EPSG:25832]`` safe-CURIE and the short forms
-    ``EPSG:25832``, ``OGC:CRS84`` and ``CRS84``.
-
-    Raises
-    ------
-    ParameterError
-        ``value`` names none of ``supported`` (the message lists them).
-    """
-    if value is None or value.strip() == "":
-        return supported[0]
-    v = value.strip().strip("<>").strip("[]")
-    for uri in supported:
-        short = "OGC:CRS84" if uri == CRS84 else "EPSG:" + uri.rsplit("/", 1)[-1]
-        names = {uri.lower(), short.lower(), short.split(":", 1)[1].lower()}
-        if v.lower() in names or v.lower().replace("https://", "http://") in names:
-            return uri
-    raise ParameterError(f"{param}={value!r} is not supported; use one of: {', '.join(supported)}")
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

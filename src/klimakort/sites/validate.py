@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
 from klimakort.errors import CRSError, GeometryError, ParameterError
+from klimakort.io.crs_uri import CRS84, crs_uri, resolve_crs
 from klimakort.sites.base import Site
 
 #: URI of CRS84 (longitude, latitude on WGS 84), the GeoJSON default
-CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84_URI = CRS84
 #: site measures that are not profile names themselves, with the profile they plant
 SITE_MEASURES: dict[str, str] = {"tree_row": "tree"}
 #: the properties a client may set
@@ -57,14 +58,6 @@ _TYPE_NAMES = {
 # ---------------------------------------------------------------------- CRS
 
 
-def crs_uri(crs: str | CRS) -> str:
-    """The OGC URI of an EPSG CRS (``http://www.opengis.net/def/crs/EPSG/0/25832``)."""
-    epsg = CRS.from_user_input(crs).to_epsg()
-    if epsg is None:
-        raise CRSError(f"{crs} has no EPSG code; give the area an EPSG CRS such as EPSG:25832")
-    return f"http://www.opengis.net/def/crs/EPSG/0/{epsg}"
-
-
 def parse_content_crs(header: str | None, area_crs: str) -> str:
     """The CRS of a request body from its ``Content-Crs`` header.
 
@@ -87,21 +80,15 @@ def parse_content_crs(header: str | None, area_crs: str) -> str:
     CRSError
         Any other CRS; the message lists the accepted values.
     """
-    if header is None or not header.strip():
-        return "OGC:CRS84"
-    value = header.strip().removeprefix("<").removesuffix(">").strip()
     area_uri = crs_uri(area_crs)
-    area_epsg = area_uri.rsplit("/", 1)[-1]
-    crs84 = {CRS84_URI, "OGC:CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
-    area = {area_uri, f"EPSG:{area_epsg}", f"urn:ogc:def:crs:EPSG::{area_epsg}"}
-    if value in crs84 or value.rstrip("/") in crs84:
-        return "OGC:CRS84"
-    if value in area or value.upper() in area:
-        return area_crs
-    raise CRSError(
-        f"Content-Crs {header!r} is not supported; send coordinates in CRS84 (no header, "
-        f"or Content-Crs: <{CRS84_URI}>) or in the area CRS (Content-Crs: <{area_uri}>)"
-    )
+    try:
+        uri = resolve_crs(header, [CRS84_URI, area_uri], "Content-Crs")
+    except ParameterError:
+        raise CRSError(
+            f"Content-Crs {header!r} is not supported; send coordinates in CRS84 (no header, "
+            f"or Content-Crs: <{CRS84_URI}>) or in the area CRS (Content-Crs: <{area_uri}>)"
+        ) from None
+    return "OGC:CRS84" if uri == CRS84_URI else area_crs
 
 
 def _to_area_transformer(area_crs: str) -> Transformer:
