@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +11,22 @@ from fastapi import FastAPI
 from klimakort import __version__
 from klimakort.service import Workspace
 from klimakort_api import problems
-from klimakort_api.routes import ROUTER_MODULES
+from klimakort_api.routes import (
+    analysis,
+    features,
+    landing,
+    reports,
+    sites,
+    tiles,
+    vectortiles,
+)
+from klimakort_api.routes import map as map_page
 from klimakort_api.settings import Settings
 
 log = logging.getLogger("klimakort.api")
+
+#: the routers, in include order (one module per concern)
+ROUTERS = (landing, features, sites, tiles, vectortiles, reports, analysis, map_page)
 
 
 def _open_workspace(settings: Settings) -> Workspace | None:
@@ -81,12 +92,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
             "scenarios": ws.scenarios if ws is not None else [],
         }
 
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(f"klimakort_api.routes.{name}")
-        except ModuleNotFoundError as exc:  # a router still being written
-            if exc.name != f"klimakort_api.routes.{name}":
-                raise
-            continue
+    for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ import rasterio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from klimakort.core import d8 as d8_module
 from klimakort.core.d8 import d8_directions, downstream_index, to_malstroem_codes
 from klimakort.core.d8codes import CODES, DCOL, DROW, MALSTROEM
 from klimakort.errors import InputError, ParameterError
@@ -172,6 +173,34 @@ def test_direction_is_a_steepest_descent(
     k = np.argmax(slopes == best, axis=0)  # first steepest in CODES order
     draining = valid & (best > 0)
     assert np.array_equal(fdir[draining], CODES[k[draining]])
+
+
+@pytest.mark.parametrize("edge_outlets", [True, False])
+def test_row_bands_in_threads_are_a_steepest_descent(
+    monkeypatch: pytest.MonkeyPatch, edge_outlets: bool
+) -> None:
+    """A grid big enough to run in row bands on two threads gives the reference directions."""
+    monkeypatch.setattr(d8_module, "cpu_workers", lambda: 2)
+    rng = np.random.default_rng(7)
+    shape = (331, 500)  # > 2 * 65536 cells: several bands, band edges not at round rows
+    assert shape[0] * shape[1] >= 2 * d8_module._BAND_CELLS
+    z = rng.integers(0, 6, shape).astype(np.float32)  # many exact ties
+    z[rng.random(shape) < 0.05] = np.nan
+    fdir = d8_directions(z, 1.6, 1.6, edge_outlets=edge_outlets)
+    slopes = _slopes(z, 1.6, 1.6)
+    best = slopes.max(axis=0)
+    valid = ~np.isnan(z)
+    edge = np.ones(shape, dtype=bool)
+    edge[1:-1, 1:-1] = False
+    k = np.argmax(slopes == best, axis=0)  # first steepest in CODES order
+    expected = np.where(best > 0, CODES[k], 0).astype(np.uint8)
+    if edge_outlets:
+        expected[edge] = 0
+    expected[~valid] = 255
+    assert np.array_equal(fdir, expected)
+    # the same grid in float64 (the other compiled specialisation)
+    z64 = z.astype(np.float64)
+    assert np.array_equal(d8_directions(z64, 1.6, 1.6, edge_outlets=edge_outlets), fdir)
 
 
 # --------------------------------------------------------------------------- code helpers

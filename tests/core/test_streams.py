@@ -229,9 +229,12 @@ def test_trace_lines_cells_are_the_crossed_cells_in_order(pts: list[tuple[float,
     # each visited cell touches the line (within 1e-9 cells: a line through an exact corner
     # may be walked through either side cell, and float rounding at that corner decides);
     # each cell whose interior the line crosses is visited
-    crossed = set(np.flatnonzero(shapely.dwithin(_cell_boxes(ny, nx), line, 1e-9)).tolist())
+    # (GEOS may raise floating-point flags on degenerate lines, e.g. subnormal coordinates)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        near = shapely.dwithin(_cell_boxes(ny, nx), line, 1e-9)
+        inner = shapely.intersects(shapely.buffer(_cell_boxes(ny, nx), -1e-6), line)  # crossed
+    crossed = set(np.flatnonzero(near).tolist())
     assert set(seq.tolist()) <= crossed
-    inner = shapely.intersects(shapely.buffer(_cell_boxes(ny, nx), -1e-6), line)  # strictly crossed
     assert set(np.flatnonzero(inner).tolist()) <= set(seq.tolist())
     # consecutive cells are neighbours while the walk stays inside the grid
     rows, cols = np.divmod(seq, nx)

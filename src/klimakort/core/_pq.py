@@ -69,10 +69,13 @@ def _bitlen(key: np.uint64) -> int:
 @njit(cache=True)
 def rq_new(cap: int, val_template: np.ndarray) -> tuple[np.ndarray, ...]:
     """Empty queue: (heads, state, last, pkey, pval, pnext); pval has template's dtype."""
-    heads = np.full(65, -1, dtype=np.int64)
-    state = np.zeros(3, dtype=np.int64)
+    heads = np.empty(65, dtype=np.int64)
+    heads[:] = -1
+    state = np.empty(3, dtype=np.int64)
+    state[:] = 0
     state[1] = -1
-    last = np.zeros(1, dtype=np.uint64)
+    last = np.empty(1, dtype=np.uint64)
+    last[:] = 0
     pkey = np.empty(cap, dtype=np.uint64)
     pval = np.empty(cap, dtype=val_template.dtype)
     pnext = np.empty(cap, dtype=np.int64)

@@ -30,13 +30,15 @@ def _accumulate(  # noqa: C901 - one tight kernel
 ) -> tuple[int, int]:
     """Fill ``acc``; return (first invalid code or -1, number of unresolved valid cells)."""
     nr, nc = fd.shape
-    k_of = np.full(256, -3, dtype=np.int64)  # -3 invalid, -2 nodata, -1 pit, 0..7
+    k_of = np.empty(256, dtype=np.int64)  # -3 invalid, -2 nodata, -1 pit, 0..7
+    k_of[:] = -3
     k_of[0] = -1
     k_of[NODATA] = -2
     for k in range(8):
         k_of[_CODES[k]] = k
     has_w = weights.shape[0] > 0
-    indeg = np.zeros((nr, nc), dtype=np.uint8)
+    indeg = np.empty((nr, nc), dtype=np.uint8)
+    indeg[:] = 0
     for r in range(nr):
         for c in range(nc):
             k = k_of[fd[r, c]]

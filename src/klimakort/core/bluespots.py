@@ -73,10 +73,18 @@ def check_same_shape(**arrays: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _label_components(depth: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected components of ``depth > 0`` numbered in raster order of their first cell."""
+def _label_components(
+    depth: np.ndarray,
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
+    """8-connected components of ``depth > 0`` numbered in raster order of their first cell.
+
+    Returns the component grid, their number ``n`` and per component (index = id)
+    the cell count, depth sum and maximum depth (summed in raster order). One kernel
+    for both steps: every njit function is a compilation unit of its own.
+    """
     ny, nx = depth.shape
-    comp = np.zeros((ny, nx), dtype=np.int32)
+    comp = np.empty((ny, nx), dtype=np.int32)
+    comp[:] = 0
     stack = np.empty(ny * nx, dtype=np.int64)
     n = 0
     for r0 in range(ny):
@@ -101,18 +109,12 @@ def _label_components(depth: np.ndarray) -> tuple[np.ndarray, int]:
                         comp[rr, cc] = n
                         stack[top] = rr * nx + cc
                         top += 1
-    return comp, n
-
-
-@njit(cache=True)
-def _component_stats(
-    comp: np.ndarray, depth: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cell count, depth sum and maximum depth per component (index = id)."""
-    counts = np.zeros(n + 1, dtype=np.int64)
-    sums = np.zeros(n + 1, dtype=np.float64)
-    maxd = np.zeros(n + 1, dtype=np.float64)
-    ny, nx = comp.shape
+    counts = np.empty(n + 1, dtype=np.int64)
+    counts[:] = 0
+    sums = np.empty(n + 1, dtype=np.float64)
+    sums[:] = 0
+    maxd = np.empty(n + 1, dtype=np.float64)
+    maxd[:] = 0
     for r in range(ny):
         for c in range(nx):
             k = comp[r, c]
@@ -122,19 +124,7 @@ def _component_stats(
                 sums[k] += d
                 if d > maxd[k]:
                     maxd[k] = d
-    return counts, sums, maxd
-
-
-@njit(cache=True)
-def _relabel(comp: np.ndarray, newid: np.ndarray) -> np.ndarray:
-    ny, nx = comp.shape
-    out = np.zeros((ny, nx), dtype=np.int32)
-    for r in range(ny):
-        for c in range(nx):
-            k = comp[r, c]
-            if k > 0:
-                out[r, c] = newid[k]
-    return out
+    return comp, n, counts, sums, maxd
 
 
 def label_bluespots(
@@ -201,14 +191,13 @@ def label_bluespots(
             "where filled is a depression-filled copy of dem"
         )
     d = np.ascontiguousarray(d)
-    comp, n = _label_components(d)
-    counts, sums, maxd = _component_stats(comp, d, n)
+    comp, n, counts, sums, maxd = _label_components(d)
     volume = sums * area
     keep = (maxd > min_depth) & (counts >= min_cells) & (volume > min_volume)
     keep[0] = False
     newid = np.zeros(n + 1, dtype=np.int32)
     newid[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return _relabel(comp, newid)
+    return np.take(newid, comp)
 
 
 @dataclass(frozen=True)
@@ -258,10 +247,14 @@ def n_bluespots(labels: np.ndarray) -> int:
 def _properties(
     labels: np.ndarray, depth: np.ndarray, filled: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    counts = np.zeros(n + 1, dtype=np.int64)
-    dsum = np.zeros(n + 1, dtype=np.float64)
-    dmax = np.zeros(n + 1, dtype=np.float64)
-    spill = np.full(n + 1, np.nan, dtype=np.float64)
+    counts = np.empty(n + 1, dtype=np.int64)
+    counts[:] = 0
+    dsum = np.empty(n + 1, dtype=np.float64)
+    dsum[:] = 0
+    dmax = np.empty(n + 1, dtype=np.float64)
+    dmax[:] = 0
+    spill = np.empty(n + 1, dtype=np.float64)
+    spill[:] = np.nan
     ny, nx = labels.shape
     for r in range(ny):
         for c in range(nx):

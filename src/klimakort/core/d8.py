@@ -5,12 +5,14 @@ See :mod:`klimakort.core.d8codes` for the code table.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from klimakort.core.d8codes import CODES, DCOL, DROW, MALSTROEM, MALSTROEM_NONE, NODATA
+from klimakort.core.fill_tiled import cpu_workers, run_threads
 from klimakort.errors import InputError, ParameterError
 
 __all__ = ["d8_directions", "downstream_index", "to_malstroem_codes"]
@@ -18,12 +20,16 @@ __all__ = ["d8_directions", "downstream_index", "to_malstroem_codes"]
 _CODES = CODES.copy()
 _DR = DROW.copy()
 _DC = DCOL.copy()
+_BAND_CELLS = 65536  # grids below this many cells per thread run in one thread
 
 
-@njit(cache=True, parallel=True)
-def _d8_kernel(z: np.ndarray, inv: np.ndarray, edge_outlets: bool, out: np.ndarray) -> None:
+@njit(cache=True, nogil=True)
+def _d8_kernel(
+    z: np.ndarray, inv: np.ndarray, edge_outlets: bool, out: np.ndarray, r0: int, r1: int
+) -> None:
+    """Directions of rows ``r0 .. r1 - 1`` (releases the GIL: row bands run in threads)."""
     nr, nc = z.shape
-    for r in prange(nr):
+    for r in range(r0, r1):
         edge_row = r == 0 or r == nr - 1
         for c in range(nc):
             zc = np.float64(z[r, c])
@@ -116,8 +122,29 @@ def d8_directions(
     inv = np.array([ix, diag, iy, diag, ix, diag, iy, diag], dtype=np.float64)
     out = np.empty(arr.shape, dtype=np.uint8)
     if arr.size:
-        _d8_kernel(arr, inv, bool(edge_outlets), out)
+        _d8_bands(np.ascontiguousarray(arr), inv, bool(edge_outlets), out)
     return out
+
+
+def _d8_bands(z: np.ndarray, inv: np.ndarray, edge_outlets: bool, out: np.ndarray) -> None:
+    """Run :func:`_d8_kernel` over bands of rows, one thread per core.
+
+    Plain threads over a serial ``nogil`` kernel instead of ``parallel=True``: the
+    same speed, but a fraction of the compile time (no parfor lowering).
+    """
+    nr = z.shape[0]
+    nthreads = min(cpu_workers(), max(1, z.size // _BAND_CELLS))
+    if nthreads <= 1:
+        _d8_kernel(z, inv, edge_outlets, out, 0, nr)
+        return
+    bands = np.linspace(0, nr, 4 * nthreads + 1).astype(np.int64)  # a few bands per thread
+    todo = itertools.count()
+
+    def worker() -> None:
+        while (b := next(todo)) < bands.shape[0] - 1:
+            _d8_kernel(z, inv, edge_outlets, out, int(bands[b]), int(bands[b + 1]))
+
+    run_threads(worker, nthreads)
 
 
 def _check_codes(fdir: np.ndarray) -> np.ndarray:

@@ -56,23 +56,6 @@ _DC = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
 
 
 @njit(cache=True)
-def _mark_nodata_and_border(dem: np.ndarray, nr: int, nc: int, flags: np.ndarray) -> int:
-    """Set NODATA|CLOSED on NaN cells and BORDER on edge cells; return the nodata count."""
-    count = 0
-    for i in range(nr * nc):
-        if np.isnan(dem[i]):
-            flags[i] = _NODATA | _CLOSED
-            count += 1
-    for c in range(nc):
-        flags[c] |= _BORDER
-        flags[(nr - 1) * nc + c] |= _BORDER
-    for r in range(nr):
-        flags[r * nc] |= _BORDER
-        flags[r * nc + nc - 1] |= _BORDER
-    return count
-
-
-@njit(cache=True)
 def _mark_edge_connected_nodata(nr: int, nc: int, flags: np.ndarray, work: np.ndarray) -> None:
     """Flag nodata cells 8-connected (through nodata) to the raster edge as OUTLET_ND."""
     top = 0
@@ -99,9 +82,16 @@ def _mark_edge_connected_nodata(nr: int, nc: int, flags: np.ndarray, work: np.nd
 
 
 @njit(cache=True)
-def _mark_seeds(nr: int, nc: int, flags: np.ndarray, outlets: np.ndarray) -> None:
-    """Flag valid edge cells, valid neighbours of OUTLET_ND cells and valid outlet-mask cells."""
+def _mark_seeds(
+    nr: int, nc: int, flags: np.ndarray, outlets: np.ndarray, close: bool
+) -> np.ndarray:
+    """Flag valid edge cells, valid neighbours of OUTLET_ND cells and valid outlet-mask cells.
+
+    With ``close`` the SEED cells are also closed (they keep their elevation) and
+    their flat indices returned (ascending); else an empty array is returned.
+    """
     has_outlets = outlets.shape[0] > 0
+    m = 0
     for r in range(nr):
         for c in range(nc):
             i = r * nc + c
@@ -110,11 +100,22 @@ def _mark_seeds(nr: int, nc: int, flags: np.ndarray, outlets: np.ndarray) -> Non
                 continue
             if f & _BORDER or (has_outlets and outlets[i]):
                 flags[i] = f | _SEED
+                m += 1
                 continue
             for k in range(8):
                 if flags[(r + _DR[k]) * nc + c + _DC[k]] & _OUTLET_ND:
                     flags[i] = f | _SEED
+                    m += 1
                     break
+    seeds = np.empty(m if close else 0, dtype=np.int64)
+    if close:
+        m = 0
+        for i in range(nr * nc):
+            if flags[i] & _SEED:
+                flags[i] |= _CLOSED
+                seeds[m] = i
+                m += 1
+    return seeds
 
 
 @njit(cache=True)
@@ -142,7 +143,9 @@ def _drain(
     whenever it runs empty. ``bits`` is ``dem`` viewed as unsigned integers (the
     priority keys); ``sign``/``mask`` describe that float format.
     """
-    off = np.array([1, nc + 1, nc, nc - 1, -1, -nc - 1, -nc, -nc + 1], dtype=np.int64)
+    off = np.empty(8, dtype=np.int64)  # flat offsets of the neighbours
+    for k in range(8):
+        off[k] = _DR[k] * nc + _DC[k]
     heads, state, last, pkey, pval, pnext = rq_new(max(4096, 2 * seeds.shape[0]), work)
     for t in range(seeds.shape[0]):
         i = seeds[t]
@@ -185,23 +188,6 @@ def _drain(
             else:
                 key = float_key(bits[j], sign, mask)
                 pkey, pval, pnext = rq_push(heads, state, last, pkey, pval, pnext, key, j)
-
-
-@njit(cache=True)
-def _close_seeds(flags: np.ndarray) -> np.ndarray:
-    """Close the SEED cells (they keep their elevation); return their flat indices."""
-    m = 0
-    for i in range(flags.shape[0]):
-        if flags[i] & _SEED:
-            m += 1
-    seeds = np.empty(m, dtype=np.int64)
-    m = 0
-    for i in range(flags.shape[0]):
-        if flags[i] & _SEED:
-            flags[i] |= _CLOSED
-            seeds[m] = i
-            m += 1
-    return seeds
 
 
 def _check_args(
@@ -328,16 +314,24 @@ def _fill(
     flat_dem = a.reshape(-1)
     idx_dtype = np.int32 if n < 2**31 - 1 else np.int64
     work = np.empty(0, dtype=idx_dtype)  # FIFO / stack, allocated when first needed
-    flags = np.zeros(n, dtype=np.uint8)
-    n_nodata = _mark_nodata_and_border(flat_dem, nr, nc, flags)
-    if n_nodata:
+    # NODATA|CLOSED on NaN cells, BORDER on edge cells (numpy: one kernel less to compile)
+    flags = np.empty(n, dtype=np.uint8)
+    np.isnan(flat_dem, out=flags.view(np.bool_))
+    has_nodata = bool(flags.any())
+    flags *= _NODATA | _CLOSED
+    grid_flags = flags.reshape(nr, nc)
+    for edge in (grid_flags[0], grid_flags[-1], grid_flags[:, 0], grid_flags[:, -1]):
+        edge |= _BORDER
+    if has_nodata:
         if inland_nodata == "outlet":
             flags[flags & _NODATA != 0] |= _OUTLET_ND
         else:
             work = np.empty(n, dtype=idx_dtype)
             _mark_edge_connected_nodata(nr, nc, flags, work)
     no_outlets = np.empty(0, dtype=np.uint8)
-    _mark_seeds(nr, nc, flags, no_outlets if out_flat is None else out_flat)
+    outlet_mask = no_outlets if out_flat is None else out_flat
+    tiled = tile is not None and flats == "flat"
+    seeds = _mark_seeds(nr, nc, flags, outlet_mask, not tiled)
     filled = flat_dem.copy()  # filled in place; nodata stays NaN
     top = a.dtype.type(np.inf)
     eps = flats == "epsilon"
@@ -345,13 +339,14 @@ def _fill(
     bits = filled.view(np.uint32 if nbits == 32 else np.uint64)
     sign = np.uint64(1 << (nbits - 1))
     mask = np.uint64((1 << nbits) - 1)
-    if tile is not None and not eps:
+    if tiled:
+        assert tile is not None
         if fill_flat_tiled(filled, flags, nr, nc, tile, workers):
             return filled.reshape(nr, nc)
         filled[:] = flat_dem  # a region without outlet ("barrier" nodata): start over
+        seeds = _mark_seeds(nr, nc, flags, outlet_mask, True)  # the same seeds, now closed
     if work.shape[0] < n:
         work = np.empty(n, dtype=idx_dtype)
-    seeds = _close_seeds(flags)
     _drain(bits, filled, flags, work, seeds, nr, nc, eps, top, sign, mask)
     left = np.flatnonzero(flags & _CLOSED == 0)  # only with inland_nodata="barrier"
     if left.size:

@@ -11,7 +11,7 @@ Geosciences 96:56-68), run on tiles of one in-memory grid:
    it. Where two watersheds touch, the lowest pass between them (the larger of the
    two filled heights) is kept as an edge of a spill graph over the labels.
 2. Adjacent perimeter cells of neighbouring tiles add edges at the larger of their
-   elevations (:func:`_cross_tile_edges`).
+   elevations (in :func:`_solve_labels`).
 3. A small Priority-Flood over the spill graph (:func:`_solve_labels`) gives every
    label the level at which its water reaches the ocean.
 4. Every cell is raised to the spill level of its label if that is higher
@@ -37,7 +37,7 @@ from numba import njit
 
 from klimakort.core._pq import float_key
 
-__all__ = ["fill_flat_tiled", "tile_edges"]
+__all__ = ["cpu_workers", "fill_flat_tiled", "run_threads", "tile_edges"]
 
 # global flag bits shared with klimakort.core.fill
 SEED = np.uint8(4)
@@ -47,6 +47,8 @@ NODATA = np.uint8(8)
 _PERIM = np.uint8(1)  # on the tile perimeter: neighbour loops need bounds checks
 _NOLAB = np.uint16(65535)  # label of nodata cells
 _OCEAN = np.uint16(1)  # label of cells flooded from a real outlet
+_DR = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)  # neighbour offsets, E first
+_DC = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
 _MAX_SIDE = 16000  # labels (at most the perimeter cells + 2 per tile) must fit uint16
 
 
@@ -56,101 +58,19 @@ def tile_edges(n: int, size: int) -> np.ndarray:
     return np.array([(i * n) // k for i in range(k + 1)], dtype=np.int64)
 
 
-@njit(cache=True, nogil=True)
-def _slot(key: int, m: int) -> int:
-    """Home slot of ``key`` in a table of ``m + 1`` (a power of two) slots."""
-    x = key * 2654435761
-    return (x ^ (x >> 20)) & m
-
-
-@njit(cache=True, nogil=True)
-def _hash_insert(keys: np.ndarray, vals: np.ndarray, count: int, key: int, val: float) -> int:
-    """Keep the minimum ``val`` per ``key`` in an open-addressing table; return the count."""
-    m = keys.shape[0] - 1
-    h = _slot(key, m)
-    while keys[h] >= 0:
-        if keys[h] == key:
-            if val < vals[h]:
-                vals[h] = val
-            return count
-        h = (h + 1) & m
-    keys[h] = key
-    vals[h] = val
-    return count + 1
-
-
-@njit(cache=True, nogil=True)
-def _hash_grow(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The table rehashed into twice the size."""
-    k2 = np.full(2 * keys.shape[0], -1, dtype=np.int64)
-    v2 = np.empty(2 * keys.shape[0], dtype=vals.dtype)
-    m2 = k2.shape[0] - 1
-    for s in range(keys.shape[0]):
-        if keys[s] >= 0:
-            g = _slot(keys[s], m2)
-            while k2[g] >= 0:
-                g = (g + 1) & m2
-            k2[g] = keys[s]
-            v2[g] = vals[s]
-    return k2, v2
-
-
-@njit(cache=True, nogil=True)
-def _load_tile(
-    filled: np.ndarray,
-    flags: np.ndarray,
-    nc: int,
-    r0: int,
-    r1: int,
-    c0: int,
-    c1: int,
-    z: np.ndarray,
-    lf: np.ndarray,
-    lab: np.ndarray,
-) -> None:
-    """Copy the tile into the local buffers; label nodata and real outlets, flag the perimeter."""
-    w = c1 - c0
-    h = r1 - r0
-    for r in range(h):
-        g = (r0 + r) * nc + c0
-        t = r * w
-        for c in range(w):
-            z[t + c] = filled[g + c]
-            f = flags[g + c]
-            lf[t + c] = 0
-            if f & NODATA:
-                lab[t + c] = _NOLAB
-            elif f & SEED:
-                lab[t + c] = _OCEAN
-            else:
-                lab[t + c] = 0
-    for c in range(w):
-        lf[c] = _PERIM
-        lf[(h - 1) * w + c] = _PERIM
-    for r in range(h):
-        lf[r * w] = _PERIM
-        lf[r * w + w - 1] = _PERIM
-
-
-@njit(cache=True, nogil=True)
-def _heap_push(hk: np.ndarray, hv: np.ndarray, size: int, key: float, val: int) -> int:
-    """Push onto the binary min-heap ``hk``/``hv`` of ``size`` items; return the new size."""
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = val
-    return size + 1
+# Compile time: every njit function is a compilation unit of its own (a few tenths of a
+# second each, twice more for calls with constant arguments, which numba specialises on),
+# so the small steps of the tile fill are written out in :func:`_fill_tile` and
+# :func:`_flood` instead of being helpers.
 
 
 @njit(cache=True, nogil=True)
 def _sift_down(hk: np.ndarray, hv: np.ndarray, size: int, i: int, key: float, val: int) -> None:
-    """Place ``(key, val)`` at the hole ``i`` of the heap and sift it down."""
+    """Place ``(key, val)`` at the hole ``i`` of the heap and sift it down.
+
+    Pass ``i`` as a variable, not as a constant (a constant argument makes numba
+    compile a second specialisation).
+    """
     while True:
         ch = 2 * i + 1
         if ch >= size:
@@ -167,57 +87,7 @@ def _sift_down(hk: np.ndarray, hv: np.ndarray, size: int, i: int, key: float, va
 
 
 @njit(cache=True, nogil=True)
-def _bucket_shift(
-    zbits: np.ndarray, lab: np.ndarray, n: int, nbuckets: int, sign: np.uint64, mask: np.uint64
-) -> tuple[np.uint64, np.uint64]:
-    """Smallest key of the valid cells and the shift that maps keys to < nbuckets buckets."""
-    kmin = mask
-    kmax = np.uint64(0)
-    for i in range(n):
-        if lab[i] != _NOLAB:
-            k = float_key(zbits[i], sign, mask)
-            if k < kmin:
-                kmin = k
-            if k > kmax:
-                kmax = k
-    shift = np.uint64(0)
-    if kmax > kmin:
-        span = kmax - kmin
-        while (span >> shift) >= np.uint64(nbuckets):
-            shift += np.uint64(1)
-    return kmin, shift
-
-
-@njit(cache=True, nogil=True)
-def _next_bucket(
-    z: np.ndarray, nxt: np.ndarray, bhead: np.ndarray, hk: np.ndarray, hv: np.ndarray, cb: int
-) -> tuple[int, int]:
-    """Move the first non-empty bucket after ``cb`` into the (empty) heap; (bucket, size)."""
-    cb += 1
-    while bhead[cb] < 0:
-        cb += 1
-    s = bhead[cb]
-    size = 0
-    while s >= 0:
-        hk[size] = z[s]
-        hv[size] = s
-        size += 1
-        s = nxt[s]
-    for i in range(size // 2 - 1, -1, -1):
-        _sift_down(hk, hv, size, i, hk[i], hv[i])
-    return cb, size
-
-
-@njit(cache=True, nogil=True)
-def _outside(r: int, col: int, dr: int, dc: int, h: int, w: int) -> bool:
-    """Whether the neighbour ``(r + dr, col + dc)`` lies outside the ``h`` x ``w`` tile."""
-    rr = r + dr
-    cc = col + dc
-    return rr < 0 or rr >= h or cc < 0 or cc >= w
-
-
-@njit(cache=True, nogil=True)
-def _flood(
+def _flood(  # noqa: C901 - one hot loop, helpers written out (see above)
     buf: tuple[np.ndarray, ...],
     h: int,
     w: int,
@@ -234,17 +104,32 @@ def _flood(
     The queue state lives in ``st`` between calls (see :func:`_fill_tile`). The
     table arrays are never replaced in here: growing them inside the hot loop makes
     numba keep reference counts there, which costs more than the whole flood.
+
+    The queue is a bucket queue (buckets as linked lists through ``nxt``) whose
+    current bucket is a binary min-heap ``hk``/``hv``. Spill-graph edges go into an
+    open-addressing table ``hkeys``/``hvals`` (size a power of two, ``-1`` = free)
+    that keeps the lowest pass per pair of labels.
     """
     z, zbits, lf, lab, work, nxt, bhead, hk, hv = buf
-    off = np.array([1, w + 1, w, w - 1, -1, -w - 1, -w, -w + 1], dtype=np.int64)
-    dr = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)
-    dc = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
-    head, tail, hsize, pending, cb, nlab, nvisit, hcount = st
+    off = np.empty(8, dtype=np.int64)
+    for k in range(8):
+        off[k] = _DR[k] * w + _DC[k]
+    head = st[0]
+    tail = st[1]
+    hsize = st[2]
+    pending = st[3]
+    cb = st[4]
+    nlab = st[5]
+    nvisit = st[6]
+    hcount = st[7]
     limit = hkeys.shape[0] // 2
+    hm = hkeys.shape[0] - 1
+    root = hsize - hsize  # 0, as a variable (see _sift_down)
+    done = True
     while hsize > 0 or pending > 0 or head < tail:
         if hcount > limit:
-            st[:] = (head, tail, hsize, pending, cb, nlab, nvisit, hcount)
-            return False
+            done = False
+            break
         if head < tail:  # the pit queue first: cells at the current level
             c = int(work[head])
             head += 1
@@ -252,12 +137,22 @@ def _flood(
                 head = 0
                 tail = 0
         else:
-            if hsize == 0:
-                cb, hsize = _next_bucket(z, nxt, bhead, hk, hv, cb)
+            if hsize == 0:  # move the next non-empty bucket into the heap
+                cb += 1
+                while bhead[cb] < 0:
+                    cb += 1
+                s = bhead[cb]
+                while s >= 0:
+                    hk[hsize] = z[s]
+                    hv[hsize] = s
+                    hsize += 1
+                    s = nxt[s]
+                for i in range(hsize // 2 - 1, -1, -1):
+                    _sift_down(hk, hv, hsize, i, hk[i], hv[i])
                 pending -= hsize
             c = int(hv[0])
             hsize -= 1
-            _sift_down(hk, hv, hsize, 0, hk[hsize], hv[hsize])
+            _sift_down(hk, hv, hsize, root, hk[hsize], hv[hsize])
         nvisit += 1
         lc = lab[c]
         if lc == 0:  # a perimeter cell no flood has reached: a new watershed
@@ -269,8 +164,11 @@ def _flood(
         r = c // w if perim else 0
         col = c - r * w
         for k in range(8):
-            if perim and _outside(r, col, dr[k], dc[k], h, w):
-                continue
+            if perim:
+                rr = r + _DR[k]
+                cc = col + _DC[k]
+                if rr < 0 or rr >= h or cc < 0 or cc >= w:
+                    continue
             j = c + off[k]
             lj = lab[j]
             if lj == 0:
@@ -284,8 +182,18 @@ def _flood(
                     tail += 1
                     continue
                 b = int((float_key(zbits[j], sign, mask) - kmin) >> shift)
-                if b == cb:
-                    hsize = _heap_push(hk, hv, hsize, zj, j)
+                if b == cb:  # push onto the heap (sift up)
+                    i = hsize
+                    while i > 0:
+                        p = (i - 1) >> 1
+                        if hk[p] <= zj:
+                            break
+                        hk[i] = hk[p]
+                        hv[i] = hv[p]
+                        i = p
+                    hk[i] = zj
+                    hv[i] = j
+                    hsize += 1
                 else:
                     nxt[j] = bhead[b]
                     bhead[b] = j
@@ -293,13 +201,30 @@ def _flood(
             elif lj != lc and lj != _NOLAB:  # two watersheds meet: keep the lowest pass
                 zj = z[j]
                 key = int(lc) * 65536 + int(lj) if lc < lj else int(lj) * 65536 + int(lc)
-                hcount = _hash_insert(hkeys, hvals, hcount, key, zj if zj > v else v)
-    st[:] = (head, tail, hsize, pending, cb, nlab, nvisit, hcount)
-    return True
+                val = zj if zj > v else v
+                x = key * 2654435761
+                g = (x ^ (x >> 20)) & hm
+                while hkeys[g] >= 0 and hkeys[g] != key:
+                    g = (g + 1) & hm
+                if hkeys[g] < 0:
+                    hkeys[g] = key
+                    hvals[g] = val
+                    hcount += 1
+                elif val < hvals[g]:
+                    hvals[g] = val
+    st[0] = head
+    st[1] = tail
+    st[2] = hsize
+    st[3] = pending
+    st[4] = cb
+    st[5] = nlab
+    st[6] = nvisit
+    st[7] = hcount
+    return done
 
 
 @njit(cache=True, nogil=True)
-def _fill_tile(
+def _fill_tile(  # noqa: C901 - one kernel, helpers written out (see above)
     filled: np.ndarray,
     flags: np.ndarray,
     labels: np.ndarray,
@@ -326,9 +251,42 @@ def _fill_tile(
     w = c1 - c0
     h = r1 - r0
     n = h * w
-    _load_tile(filled, flags, nc, r0, r1, c0, c1, z, lf, lab)
+    # copy the tile into the local buffers; label nodata and real outlets, flag the perimeter
+    for r in range(h):
+        g = (r0 + r) * nc + c0
+        t = r * w
+        for c in range(w):
+            z[t + c] = filled[g + c]
+            f = flags[g + c]
+            lf[t + c] = 0
+            if f & NODATA:
+                lab[t + c] = _NOLAB
+            elif f & SEED:
+                lab[t + c] = _OCEAN
+            else:
+                lab[t + c] = 0
+    for c in range(w):
+        lf[c] = _PERIM
+        lf[(h - 1) * w + c] = _PERIM
+    for r in range(h):
+        lf[r * w] = _PERIM
+        lf[r * w + w - 1] = _PERIM
+    # smallest key of the valid cells and the shift that maps keys to < nbuckets buckets
     nbuckets = min(bhead.shape[0], n + 1)
-    kmin, shift = _bucket_shift(zbits, lab, n, nbuckets, sign, mask)
+    kmin = mask
+    kmax = np.uint64(0)
+    for i in range(n):
+        if lab[i] != _NOLAB:
+            k = float_key(zbits[i], sign, mask)
+            if k < kmin:
+                kmin = k
+            if k > kmax:
+                kmax = k
+    shift = np.uint64(0)
+    if kmax > kmin:
+        span = kmax - kmin
+        while (span >> shift) >= np.uint64(nbuckets):
+            shift += np.uint64(1)
     for b in range(nbuckets):
         bhead[b] = -1
     nvisit = 0
@@ -339,18 +297,54 @@ def _fill_tile(
             nvisit += 1
         elif lab[i] == _OCEAN or lf[i] & _PERIM:
             b = int((float_key(zbits[i], sign, mask) - kmin) >> shift)
-            if b == 0:
-                hsize = _heap_push(hk, hv, hsize, z[i], i)
+            if b == 0:  # push onto the heap (sift up)
+                zi = z[i]
+                p = hsize
+                while p > 0:
+                    q = (p - 1) >> 1
+                    if hk[q] <= zi:
+                        break
+                    hk[p] = hk[q]
+                    hv[p] = hv[q]
+                    p = q
+                hk[p] = zi
+                hv[p] = i
+                hsize += 1
             else:
                 nxt[i] = bhead[b]
                 bhead[b] = i
                 pending += 1
     # state: head, tail, hsize, pending, current bucket, next label, visited, edges
-    st = np.array([0, 0, hsize, pending, 0, 2, nvisit, 0], dtype=np.int64)
-    hkeys = np.full(1024, -1, dtype=np.int64)
+    st = np.empty(8, dtype=np.int64)
+    st[0] = 0
+    st[1] = 0
+    st[2] = hsize
+    st[3] = pending
+    st[4] = 0
+    st[5] = 2
+    st[6] = nvisit
+    st[7] = 0
+    hkeys = np.empty(1024, dtype=np.int64)
+    for s in range(hkeys.shape[0]):
+        hkeys[s] = -1
     hvals = np.empty(1024, dtype=z.dtype)
     while not _flood(buf, h, w, kmin, shift, sign, mask, hkeys, hvals, st):
-        hkeys, hvals = _hash_grow(hkeys, hvals)
+        # the edge table is half full: rehash it into twice the size
+        k2 = np.empty(2 * hkeys.shape[0], dtype=np.int64)
+        for s in range(k2.shape[0]):
+            k2[s] = -1
+        v2 = np.empty(2 * hkeys.shape[0], dtype=hvals.dtype)
+        m2 = k2.shape[0] - 1
+        for s in range(hkeys.shape[0]):
+            if hkeys[s] >= 0:
+                x = hkeys[s] * 2654435761
+                g = (x ^ (x >> 20)) & m2
+                while k2[g] >= 0:
+                    g = (g + 1) & m2
+                k2[g] = hkeys[s]
+                v2[g] = hvals[s]
+        hkeys = k2
+        hvals = v2
     ekeys = np.empty(st[7], dtype=np.int64)
     evals = np.empty(st[7], dtype=z.dtype)
     m = 0
@@ -383,15 +377,7 @@ def _buffers(cap: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
 
 
 @njit(cache=True)
-def _global_label(local: int, base: int) -> int:
-    """Spill-graph node of a tile-local label (node 0 is the ocean)."""
-    if local == 1:
-        return 0
-    return base + local - 2
-
-
-@njit(cache=True)
-def _cross_tile_edges(
+def _solve_labels(  # noqa: C901 - edges and solver in one kernel (compile time)
     dem: np.ndarray,
     labels: np.ndarray,
     nr: int,
@@ -399,8 +385,17 @@ def _cross_tile_edges(
     rows: np.ndarray,
     cols: np.ndarray,
     base: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edges between watersheds of 8-adjacent perimeter cells of different tiles."""
+    nnodes: int,
+    tu: np.ndarray,
+    tv: np.ndarray,
+    tw: np.ndarray,
+) -> tuple[np.ndarray, bool]:
+    """Spill level of every node: the lowest possible highest pass on a path to node 0.
+
+    The spill graph has the edges ``tu``-``tv`` at heights ``tw`` found inside the
+    tiles plus the edges between watersheds of 8-adjacent perimeter cells of
+    different tiles.
+    """
     ntc = cols.shape[0] - 1
     trow = np.empty(nr, dtype=np.int64)
     for t in range(rows.shape[0] - 1):
@@ -408,11 +403,17 @@ def _cross_tile_edges(
     tcol = np.empty(nc, dtype=np.int64)
     for t in range(ntc):
         tcol[cols[t] : cols[t + 1]] = t
-    cap = 3 * (nc * (rows.shape[0] - 2) + nr * (ntc - 1)) + 1
+    # the tiles' own edges first, then those between 8-adjacent perimeter cells of
+    # different tiles (at the larger of their elevations)
+    cap = tu.shape[0] + 3 * (nc * (rows.shape[0] - 2) + nr * (ntc - 1)) + 1
     eu = np.empty(cap, dtype=np.int64)
     ev = np.empty(cap, dtype=np.int64)
     ew = np.empty(cap, dtype=dem.dtype)
-    m = 0
+    for e in range(tu.shape[0]):
+        eu[e] = tu[e]
+        ev[e] = tv[e]
+        ew[e] = tw[e]
+    m = tu.shape[0]
     for side in range(2):
         bounds = rows if side == 0 else cols
         length = nc if side == 0 else nr
@@ -433,32 +434,30 @@ def _cross_tile_edges(
                     zb = dem[ib]
                     if np.isnan(za) or np.isnan(zb):
                         continue
-                    ga = _global_label(labels[ia], base[trow[ra] * ntc + tcol[ca]])
-                    gb = _global_label(labels[ib], base[trow[rb] * ntc + tcol[cb]])
+                    # spill-graph nodes of the tile-local labels (node 0 is the ocean)
+                    la = int(labels[ia])
+                    lb = int(labels[ib])
+                    ga = 0 if la == 1 else base[trow[ra] * ntc + tcol[ca]] + la - 2
+                    gb = 0 if lb == 1 else base[trow[rb] * ntc + tcol[cb]] + lb - 2
                     if ga == gb:
                         continue
                     eu[m] = ga
                     ev[m] = gb
                     ew[m] = za if za > zb else zb
                     m += 1
-    return eu[:m], ev[:m], ew[:m]
-
-
-@njit(cache=True)
-def _solve_labels(
-    nnodes: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray
-) -> tuple[np.ndarray, bool]:
-    """Spill level of every node: the lowest possible highest pass on a path to node 0."""
-    deg = np.zeros(nnodes + 1, dtype=np.int64)
-    for e in range(eu.shape[0]):
+    deg = np.empty(nnodes + 1, dtype=np.int64)
+    deg[:] = 0
+    for e in range(m):
         deg[eu[e] + 1] += 1
         deg[ev[e] + 1] += 1
     for i in range(nnodes):
         deg[i + 1] += deg[i]
-    adj = np.empty(2 * eu.shape[0], dtype=np.int64)
-    aw = np.empty(2 * eu.shape[0], dtype=ew.dtype)
-    pos = deg[:-1].copy()
-    for e in range(eu.shape[0]):
+    adj = np.empty(2 * m, dtype=np.int64)
+    aw = np.empty(2 * m, dtype=ew.dtype)
+    pos = np.empty(nnodes, dtype=np.int64)
+    for i in range(nnodes):
+        pos[i] = deg[i]
+    for e in range(m):
         adj[pos[eu[e]]] = ev[e]
         aw[pos[eu[e]]] = ew[e]
         pos[eu[e]] += 1
@@ -466,19 +465,21 @@ def _solve_labels(
         aw[pos[ev[e]]] = ew[e]
         pos[ev[e]] += 1
     level = np.empty(nnodes, dtype=ew.dtype)
-    done = np.zeros(nnodes, dtype=np.bool_)
+    done = np.empty(nnodes, dtype=np.bool_)
+    done[:] = False
     # binary min-heap of (key, node) with lazy deletion
-    hk = np.empty(2 * eu.shape[0] + 1, dtype=ew.dtype)
-    hv = np.empty(2 * eu.shape[0] + 1, dtype=np.int64)
+    hk = np.empty(2 * m + 1, dtype=ew.dtype)
+    hv = np.empty(2 * m + 1, dtype=np.int32)  # node ids < 2**31
     hk[0] = -np.inf
     hv[0] = 0
     size = 1
     ndone = 0
+    root = size - size  # 0, as a variable (see _sift_down)
     while size > 0:
         key = hk[0]
         u = hv[0]
         size -= 1
-        _sift_down(hk, hv, size, 0, hk[size], hv[size])  # the last item, from the root
+        _sift_down(hk, hv, size, root, hk[size], hv[size])  # the last item, from the root
         if done[u]:
             continue
         done[u] = True
@@ -526,7 +527,8 @@ def _raise_tile(
                 filled[i] = s
 
 
-def _workers() -> int:
+def cpu_workers() -> int:
+    """Number of CPU cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
@@ -558,7 +560,7 @@ def fill_flat_tiled(
     mask = np.uint64((1 << nbits) - 1)
     results: list[tuple[int, np.ndarray, np.ndarray, bool]] = [None] * ntiles  # type: ignore[list-item]
     counter = itertools.count()
-    nthreads = min(workers or _workers(), ntiles)
+    nthreads = min(workers or cpu_workers(), ntiles)
 
     def fill_worker() -> None:
         buf = _buffers(cap, filled.dtype)
@@ -568,7 +570,7 @@ def fill_flat_tiled(
             args = (filled, flags, labels, nc, r0, r1, c0, c1, buf, sign, mask)
             results[t] = _fill_tile(*args)
 
-    _run(fill_worker, nthreads)
+    run_threads(fill_worker, nthreads)
     if not all(res[3] for res in results):
         return False
     nlabs = np.array([res[0] - 2 for res in results], dtype=np.int64)
@@ -584,11 +586,11 @@ def fill_flat_tiled(
         parts_u.append(np.where(a == 1, 0, base[t] + a - 2))
         parts_v.append(np.where(b == 1, 0, base[t] + b - 2))
         parts_w.append(evals)
-    xu, xv, xw = _cross_tile_edges(dem, labels, nr, nc, rows, cols, base)
-    eu = np.concatenate([*parts_u, xu])
-    ev = np.concatenate([*parts_v, xv])
-    ew = np.concatenate([*parts_w, xw])
-    level, ok = _solve_labels(nnodes, eu, ev, ew)
+    tu = np.concatenate(parts_u).astype(np.int64, copy=False)
+    tv = np.concatenate(parts_v).astype(np.int64, copy=False)
+    tw = np.concatenate(parts_w)
+    args = (dem, labels, nr, nc, rows, cols, base, nnodes, tu, tv, tw)
+    level, ok = _solve_labels(*args)
     if not ok:
         return False
     tiles = itertools.count()
@@ -599,11 +601,11 @@ def fill_flat_tiled(
             c0, c1 = cols[t % ntc], cols[t % ntc + 1]
             _raise_tile(filled, labels, nc, r0, r1, c0, c1, level, base[t])
 
-    _run(raise_worker, nthreads)
+    run_threads(raise_worker, nthreads)
     return True
 
 
-def _run(fn: object, nthreads: int) -> None:
+def run_threads(fn: object, nthreads: int) -> None:
     """Run ``fn`` in ``nthreads`` threads (inline for one) and re-raise its errors."""
     assert callable(fn)
     if nthreads <= 1:

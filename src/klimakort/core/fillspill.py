@@ -211,9 +211,12 @@ def _route(
     runoff: np.ndarray, capacity: np.ndarray, down: np.ndarray, order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     n1 = runoff.size
-    inflow = np.zeros(n1, dtype=np.float64)
-    stored = np.zeros(n1, dtype=np.float64)
-    spilled = np.zeros(n1, dtype=np.float64)
+    inflow = np.empty(n1, dtype=np.float64)
+    inflow[:] = 0
+    stored = np.empty(n1, dtype=np.float64)
+    stored[:] = 0
+    spilled = np.empty(n1, dtype=np.float64)
+    spilled[:] = 0
     out = 0.0
     for i in range(order.size):
         b = order[i]

@@ -59,6 +59,10 @@ _OPEN = np.uint32(0)
 _SEA = np.uint32(1)
 _WALL = np.uint32(0xFFFFFFFF)
 _MAX_CELLS = 2**32 - 1
+# float32 bit patterns of -inf, NaN and +inf
+_NEG_INF = np.uint32(0xFF800000)
+_NAN = np.uint32(0x7FC00000)
+_POS_INF = np.uint32(0x7F800000)
 
 # neighbour offsets: the first four are the 4-neighbours, all eight the 8-neighbours
 _DR = np.array([0, 1, 0, -1, 1, 1, -1, -1], dtype=np.int64)
@@ -113,7 +117,8 @@ def effective_terrain(dem: np.ndarray, barrier_crest: np.ndarray | None = None) 
 @njit(cache=True)
 def _edge_nodata_kernel(dem: np.ndarray, connectivity: int) -> np.ndarray:
     nrows, ncols = dem.shape
-    sea = np.zeros((nrows, ncols), dtype=np.bool_)
+    sea = np.empty((nrows, ncols), dtype=np.bool_)
+    sea[:] = False
     queue = np.empty(nrows * ncols, dtype=np.int64)
     head = 0
     tail = 0
@@ -201,12 +206,24 @@ def _heap_pop(heap: np.ndarray, size: int) -> tuple[np.uint64, int]:
 
 
 @njit(cache=True)
-def _prepare_kernel(bits: np.ndarray, sea: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Padded order-preserving keys and initial states from float32 bit patterns."""
+def _flood_kernel(  # noqa: C901 - prepare, flood and unpad in one kernel (compile time)
+    bits: np.ndarray, sea: np.ndarray, connectivity: int, track_sills: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Priority flood from the sea over float32 heights given as bit patterns ``bits``.
+
+    1. Padded order-preserving keys and initial states from the bit patterns.
+    2. Priority flood on the padded flat grid; ``state`` becomes the level keys.
+    3. Unpad: level keys -> float32 levels as ``uint32`` bit patterns (view them as
+       float32; a view inside the kernel would cost compile time), with -inf/NaN/+inf
+       codes, and the padded sill indices -> flat sill indices (a 1 x 1 array when
+       ``track_sills`` is false).
+    """
     nrows, ncols = bits.shape
     width = ncols + 2
-    keys = np.zeros((nrows + 2) * width, dtype=np.uint32)
-    state = np.full((nrows + 2) * width, _WALL, dtype=np.uint32)
+    keys = np.empty((nrows + 2) * width, dtype=np.uint32)
+    keys[:] = 0
+    state = np.empty((nrows + 2) * width, dtype=np.uint32)
+    state[:] = _WALL
     for r in range(nrows):
         base = (r + 1) * width + 1
         for c in range(ncols):
@@ -218,22 +235,12 @@ def _prepare_kernel(bits: np.ndarray, sea: np.ndarray) -> tuple[np.ndarray, np.n
             elif (b & np.uint32(0x7F800000)) != np.uint32(0x7F800000):  # finite
                 state[base + c] = _OPEN
                 keys[base + c] = ~b if (b & _SIGN) != 0 else b | _SIGN
-    return keys, state
-
-
-@njit(cache=True)
-def _priority_flood_kernel(
-    keys: np.ndarray, state: np.ndarray, width: int, connectivity: int, track_sills: bool
-) -> np.ndarray:
-    """Priority flood on the padded flat grid; ``state`` becomes the level keys in place.
-
-    Returns the padded sill index per cell (length 1 when ``track_sills`` is false).
-    """
     n = keys.size
     offs = np.empty(8, dtype=np.int64)
     for k in range(8):
         offs[k] = _DR[k] * width + _DC[k]
-    sill = np.full(n if track_sills else 1, -1, dtype=np.int64)
+    sill = np.empty(n if track_sills else 1, dtype=np.int64)
+    sill[:] = -1
     fifo = np.empty(n, dtype=np.int64)
     heap = np.empty(n, dtype=np.uint64)
     head = 0
@@ -270,35 +277,26 @@ def _priority_flood_kernel(
                 if track_sills:
                     sill[nb] = nb
                 hsize = _heap_push(heap, hsize, (np.uint64(key) << _SHIFT) | np.uint64(nb))
-    return sill
-
-
-@njit(cache=True)
-def _finish_kernel(
-    state: np.ndarray, sill_p: np.ndarray, nrows: int, ncols: int, track_sills: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unpad: level keys -> float32 levels (with -inf/NaN/+inf codes), padded -> flat sills."""
-    width = ncols + 2
-    level = np.empty((nrows, ncols), dtype=np.float32)
-    bits = level.view(np.uint32)
-    sill = np.full((nrows, ncols) if track_sills else (1, 1), -1, dtype=np.int64)
+    level_bits = np.empty((nrows, ncols), dtype=np.uint32)
+    sill_out = np.empty((nrows, ncols) if track_sills else (1, 1), dtype=np.int64)
+    sill_out[:] = -1
     for r in range(nrows):
         base = (r + 1) * width + 1
         for c in range(ncols):
             s = state[base + c]
             if s == _SEA:
-                level[r, c] = -np.inf
+                level_bits[r, c] = _NEG_INF
             elif s == _WALL:
-                level[r, c] = np.nan
+                level_bits[r, c] = _NAN
             elif s == _OPEN:
-                level[r, c] = np.inf
+                level_bits[r, c] = _POS_INF
             else:
-                bits[r, c] = s ^ _SIGN if (s & _SIGN) != 0 else ~s
+                level_bits[r, c] = s ^ _SIGN if (s & _SIGN) != 0 else ~s
                 if track_sills:
-                    p = sill_p[base + c]
+                    p = sill[base + c]
                     if p >= 0:
-                        sill[r, c] = (p // width - 1) * ncols + (p % width - 1)
-    return level, sill
+                        sill_out[r, c] = (p // width - 1) * ncols + (p % width - 1)
+    return level_bits, sill_out
 
 
 def _run_flood(
@@ -325,10 +323,8 @@ def _run_flood(
             "no sea cells: give a sea mask (sea polygon) or a terrain whose edge has "
             "nodata or cells below 0 m"
         )
-    keys, state = _prepare_kernel(terrain.view(np.uint32), sea)
-    sill_p = _priority_flood_kernel(keys, state, ncols + 2, connectivity, track_sills)
-    del keys
-    return _finish_kernel(state, sill_p, nrows, ncols, track_sills)
+    bits, sill = _flood_kernel(terrain.view(np.uint32), sea, connectivity, track_sills)
+    return bits.view(np.float32), sill
 
 
 def min_flood_level(

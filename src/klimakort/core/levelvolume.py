@@ -40,20 +40,6 @@ __all__ = [
 
 
 @njit(cache=True)
-def _count_below(a: np.ndarray, lo: int, hi: int, x: float, inclusive: bool) -> int:
-    """Number of entries of the ascending ``a[lo:hi]`` that are < x (``<= x`` if inclusive)."""
-    left = lo
-    right = hi
-    while left < right:
-        mid = (left + right) // 2
-        if a[mid] < x or (inclusive and a[mid] == x):
-            left = mid + 1
-        else:
-            right = mid
-    return left - lo
-
-
-@njit(cache=True)
 def _volume_at(
     offsets: np.ndarray,
     rel: np.ndarray,
@@ -74,8 +60,16 @@ def _volume_at(
         elif h <= 0.0:
             out[i] = 0.0
         else:
-            # k >= 1 cells strictly below the level (rel[lo] == 0 < h)
-            k = _count_below(rel, lo, hi, h, False)
+            # k >= 1 cells strictly below the level (rel[lo] == 0 < h): binary search
+            left = lo
+            right = hi
+            while left < right:
+                mid = (left + right) // 2
+                if rel[mid] < h:
+                    left = mid + 1
+                else:
+                    right = mid
+            k = left - lo
             out[i] = area * (k * h - csum[lo + k - 1])
     return out
 
@@ -102,7 +96,15 @@ def _level_for(
             continue
         # cap[lo + j] = V(rel[j]) / area, non-decreasing; take the largest j with cap <= v
         # (cap[lo] == 0 <= v, so j >= 0); the level lies between cells j and j + 1
-        j = _count_below(cap, lo, hi, v, True) - 1
+        left = lo
+        right = hi
+        while left < right:  # binary search for the first cap > v
+            mid = (left + right) // 2
+            if cap[mid] <= v:
+                left = mid + 1
+            else:
+                right = mid
+        j = left - lo - 1
         out[i] = base[b] + (v + csum[lo + j]) / (j + 1)
     return out
 
@@ -207,64 +209,63 @@ def _build(ids: np.ndarray, z: np.ndarray, n: int, area: float) -> LevelVolumeCu
     counts = np.bincount(ids, minlength=n + 1)
     offsets = np.zeros(n + 2, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    rel, base = _group_sorted(ids, z, offsets)
-    csum, cap = _segment_sums(rel, offsets)
+    rel, base, csum, cap = _curves(ids, z, offsets)
     return LevelVolumeCurves(
         offsets=offsets, rel=rel, csum=csum, cap=cap, base=base, cell_area=area
     )
 
 
 @njit(cache=True)
-def _sift_down(a: np.ndarray, lo: int, root: int, end: int) -> None:
-    """Restore the max-heap property of ``a[lo:lo + end]`` below ``root`` (0-based)."""
-    while True:
-        child = 2 * root + 1
-        if child >= end:
-            return
-        if child + 1 < end and a[lo + child + 1] > a[lo + child]:
-            child += 1
-        if a[lo + root] >= a[lo + child]:
-            return
-        a[lo + root], a[lo + child] = a[lo + child], a[lo + root]
-        root = child
-
-
-@njit(cache=True)
-def _heapsort(a: np.ndarray, lo: int, hi: int) -> None:
-    """Sort ``a[lo:hi]`` ascending in place (O(m log m); numba's np.sort compiles slowly)."""
-    m = hi - lo
-    for root in range(m // 2 - 1, -1, -1):
-        _sift_down(a, lo, root, m)
-    for end in range(m - 1, 0, -1):
-        a[lo], a[lo + end] = a[lo + end], a[lo]
-        _sift_down(a, lo, 0, end)
-
-
-@njit(cache=True)
-def _group_sorted(
+def _curves(
     ids: np.ndarray, z: np.ndarray, offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Elevations grouped by id, ascending within each group, minus the group minimum."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays ``rel, base, csum, cap`` of :class:`LevelVolumeCurves`.
+
+    Elevations are grouped by id, sorted ascending within each group by a heapsort
+    (O(m log m); numba's np.sort compiles slowly) and reduced by the group minimum
+    ``base``; ``csum`` holds the inclusive prefix sums and ``cap`` the capacities
+    ``j * rel[j] - sum(rel[:j])`` per segment. One kernel, not one per step: every
+    njit function is a compilation unit of its own.
+    """
     rel = np.empty(z.size, dtype=np.float64)
-    fill = offsets[:-1].copy()
+    fill = np.empty(offsets.size - 1, dtype=np.int64)
+    for b in range(offsets.size - 1):
+        fill[b] = offsets[b]
     for i in range(z.size):
         rel[fill[ids[i]]] = z[i]
         fill[ids[i]] += 1
-    base = np.full(offsets.size - 1, np.nan, dtype=np.float64)
+    base = np.empty(offsets.size - 1, dtype=np.float64)
+    base[:] = np.nan
     for b in range(offsets.size - 1):
         lo = offsets[b]
         hi = offsets[b + 1]
-        if hi > lo:
-            _heapsort(rel, lo, hi)
-            base[b] = rel[lo]
-            for i in range(lo, hi):  # a loop: numba compiles slice arithmetic slowly
-                rel[i] -= base[b]
-    return rel, base
-
-
-@njit(cache=True)
-def _segment_sums(rel: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inclusive prefix sums and capacities ``j * rel[j] - sum(rel[:j])`` per segment."""
+        if hi == lo:
+            continue
+        # heapsort rel[lo:hi]: heapify (sift down from m // 2 - 1 to 0), then move the
+        # maximum to the end m - 1 times; both phases share one sift-down loop
+        m = hi - lo
+        start = m // 2
+        end = m
+        while end > 1:
+            if start > 0:  # heapify phase
+                start -= 1
+            else:  # extraction phase
+                end -= 1
+                rel[lo], rel[lo + end] = rel[lo + end], rel[lo]
+            root = start
+            while True:  # restore the max-heap property of rel[lo:lo + end] below root
+                child = 2 * root + 1
+                if child >= end:
+                    break
+                if child + 1 < end and rel[lo + child + 1] > rel[lo + child]:
+                    child += 1
+                if rel[lo + root] >= rel[lo + child]:
+                    break
+                rel[lo + root], rel[lo + child] = rel[lo + child], rel[lo + root]
+                root = child
+        base[b] = rel[lo]
+        for i in range(lo, hi):  # a loop: numba compiles slice arithmetic slowly
+            rel[i] -= base[b]
     csum = np.empty(rel.size, dtype=np.float64)
     cap = np.empty(rel.size, dtype=np.float64)
     for b in range(offsets.size - 1):
@@ -273,7 +274,7 @@ def _segment_sums(rel: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
             cap[i] = j * rel[i] - s
             s += rel[i]
             csum[i] = s
-    return csum, cap
+    return rel, base, csum, cap
 
 
 def level_volume_curves(

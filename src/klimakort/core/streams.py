@@ -44,7 +44,8 @@ def _compact_network(
     upstream stream cells.
     """
     ny, nx = fdir.shape
-    pos = np.full(ny * nx, -1, dtype=np.int32)
+    pos = np.empty(ny * nx, dtype=np.int32)
+    pos[:] = -1
     m = 0
     for r in range(ny):
         for c in range(nx):
@@ -52,8 +53,10 @@ def _compact_network(
                 pos[r * nx + c] = m
                 m += 1
     cells = np.empty(m, dtype=np.int64)
-    down = np.full(m, -1, dtype=np.int64)
-    indeg = np.zeros(m, dtype=np.int32)
+    down = np.empty(m, dtype=np.int64)
+    down[:] = -1
+    indeg = np.empty(m, dtype=np.int32)
+    indeg[:] = 0
     k = 0
     for r in range(ny):
         for c in range(nx):
@@ -73,13 +76,36 @@ def _compact_network(
 
 
 @njit(cache=True)
-def _strahler_compact(down: np.ndarray, indeg: np.ndarray) -> np.ndarray:
-    """Strahler order of every stream cell (0 for cells on or below a cycle)."""
+def strahler_order(fdir: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Strahler stream order of every cell of a D8 stream network.
+
+    Sources get order 1; where two or more tributaries of the highest upstream order
+    *i* meet, the order becomes *i* + 1, otherwise it stays at that highest order.
+
+    Parameters
+    ----------
+    fdir : numpy.ndarray
+        2-D D8 codes (ESRI, integer dtype).
+    mask : numpy.ndarray
+        2-D bool, True on stream cells (same shape).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` grid: order on stream cells, 0 elsewhere. Stream cells on a flow
+        cycle, or downstream of one, also get 0 (a valid D8 grid has no cycles).
+    """
+    ny, nx = fdir.shape
+    cells, down, indeg = _compact_network(fdir, mask)
+    # Strahler order of every stream cell (0 for cells on or below a cycle)
     m = down.size
-    order = np.zeros(m, dtype=np.uint8)
-    best = np.zeros(m, dtype=np.uint8)  # highest order among upstream cells
-    nbest = np.zeros(m, dtype=np.int32)  # how many upstream cells have that order
-    remaining = indeg.copy()
+    order = np.empty(m, dtype=np.uint8)
+    order[:] = 0
+    best = np.empty(m, dtype=np.uint8)  # highest order among upstream cells
+    best[:] = 0
+    nbest = np.empty(m, dtype=np.int32)  # how many upstream cells have that order
+    nbest[:] = 0
+    remaining = indeg  # counts down; indeg is not needed afterwards
     stack = np.empty(m, dtype=np.int64)
     top = 0
     for i in range(m):
@@ -107,35 +133,10 @@ def _strahler_compact(down: np.ndarray, indeg: np.ndarray) -> np.ndarray:
             if remaining[j] == 0:
                 stack[top] = j
                 top += 1
-    return order
-
-
-@njit(cache=True)
-def strahler_order(fdir: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Strahler stream order of every cell of a D8 stream network.
-
-    Sources get order 1; where two or more tributaries of the highest upstream order
-    *i* meet, the order becomes *i* + 1, otherwise it stays at that highest order.
-
-    Parameters
-    ----------
-    fdir : numpy.ndarray
-        2-D D8 codes (ESRI, integer dtype).
-    mask : numpy.ndarray
-        2-D bool, True on stream cells (same shape).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` grid: order on stream cells, 0 elsewhere. Stream cells on a flow
-        cycle, or downstream of one, also get 0 (a valid D8 grid has no cycles).
-    """
-    ny, nx = fdir.shape
-    cells, down, indeg = _compact_network(fdir, mask)
-    order_c = _strahler_compact(down, indeg)
-    out = np.zeros(ny * nx, dtype=np.uint8)
+    out = np.empty(ny * nx, dtype=np.uint8)
+    out[:] = 0
     for k in range(cells.size):
-        out[cells[k]] = order_c[k]
+        out[cells[k]] = order[k]
     return out.reshape((ny, nx))
 
 
@@ -172,7 +173,8 @@ def stream_segments(
     """
     cells_c, down, indeg = _compact_network(fdir, mask)
     m = cells_c.size
-    seg_of = np.full(m, -1, dtype=np.int64)
+    seg_of = np.empty(m, dtype=np.int64)
+    seg_of[:] = -1
     nseg = 0
     for i in range(m):
         if indeg[i] != 1:
@@ -180,7 +182,8 @@ def stream_segments(
             nseg += 1
     cells = np.empty(m, dtype=np.int64)
     ptr = np.empty(nseg + 1, dtype=np.int64)
-    downstream = np.full(nseg, -1, dtype=np.int64)
+    downstream = np.empty(nseg, dtype=np.int64)
+    downstream[:] = -1
     p = 0
     for h in range(m):
         s = seg_of[h]
@@ -202,7 +205,6 @@ def stream_segments(
     return cells[:p], ptr, downstream
 
 
-@njit(cache=True)
 def segment_vertices(
     cells: np.ndarray, ptr: np.ndarray, downstream: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -221,20 +223,18 @@ def segment_vertices(
     vptr : numpy.ndarray
         ``int64`` offsets into ``vcells``, length n_segments + 1.
     """
-    nseg = ptr.size - 1
-    vptr = np.empty(nseg + 1, dtype=np.int64)
-    vptr[0] = 0
-    for s in range(nseg):
-        extra = 1 if downstream[s] >= 0 else 0
-        vptr[s + 1] = vptr[s] + (ptr[s + 1] - ptr[s]) + extra
-    vcells = np.empty(vptr[nseg], dtype=np.int64)
-    for s in range(nseg):
-        q = vptr[s]
-        for k in range(ptr[s], ptr[s + 1]):
-            vcells[q] = cells[k]
-            q += 1
-        if downstream[s] >= 0:
-            vcells[q] = cells[ptr[downstream[s]]]
+    cells = np.asarray(cells, dtype=np.int64)
+    ptr = np.asarray(ptr, dtype=np.int64)
+    downstream = np.asarray(downstream, dtype=np.int64)
+    # plain numpy (integer index arithmetic, no loop): one compiled kernel less
+    lengths = np.diff(ptr)
+    has_down = downstream >= 0
+    vptr = np.zeros(ptr.size, dtype=np.int64)
+    np.cumsum(lengths + has_down, out=vptr[1:])
+    vcells = np.empty(vptr[-1], dtype=np.int64)
+    src = np.arange(ptr[0], ptr[-1], dtype=np.int64)  # segments are consecutive in cells
+    vcells[src + np.repeat(vptr[:-1] - ptr[:-1], lengths)] = cells[src]
+    vcells[vptr[1:][has_down] - 1] = cells[ptr[downstream[has_down]]]
     return vcells, vptr
 
 
@@ -370,7 +370,8 @@ def trace_lines(
             cap += int(abs(np.floor(cols[k + 1]) - np.floor(cols[k])))
             cap += int(abs(np.floor(rows[k + 1]) - np.floor(rows[k]))) + 1
     seq = np.empty(cap, dtype=np.int64)
-    ptr = np.zeros(nlines + 1, dtype=np.int64)
+    ptr = np.empty(nlines + 1, dtype=np.int64)
+    ptr[:] = 0
     n = 0
     for i in range(nlines):
         start = n

@@ -110,7 +110,8 @@ def _local_watersheds(
     fdir: np.ndarray, labels: np.ndarray, dr: np.ndarray, dc: np.ndarray
 ) -> tuple[np.ndarray, bool]:
     ny, nx = fdir.shape
-    ws = np.full((ny, nx), _UNVISITED, dtype=np.int32)
+    ws = np.empty((ny, nx), dtype=np.int32)
+    ws[:] = _UNVISITED
     for r in range(ny):
         for c in range(nx):
             if fdir[r, c] == 255:
@@ -224,11 +225,16 @@ def _pour_points(
     rank: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ny, nx = fdir.shape
-    row = np.full(n + 1, -1, dtype=np.int64)
-    col = np.full(n + 1, -1, dtype=np.int64)
-    to_row = np.full(n + 1, -1, dtype=np.int64)
-    to_col = np.full(n + 1, -1, dtype=np.int64)
-    best = np.full(n + 1, 99, dtype=np.int64)
+    row = np.empty(n + 1, dtype=np.int64)
+    row[:] = -1
+    col = np.empty(n + 1, dtype=np.int64)
+    col[:] = -1
+    to_row = np.empty(n + 1, dtype=np.int64)
+    to_row[:] = -1
+    to_col = np.empty(n + 1, dtype=np.int64)
+    to_col[:] = -1
+    best = np.empty(n + 1, dtype=np.int64)
+    best[:] = 99
     for r in range(ny):
         for c in range(nx):
             b = labels[r, c]

@@ -1,0 +1,81 @@
+"""``klimakort serve``: a real server process over the small sample area."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, bytes, str]:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.status, r.read(), r.headers.get("content-type", "")
+
+
+def _centre_tile(area: Path, z: int) -> str:
+    import morecantile
+    import rasterio
+    from pyproj import Transformer
+
+    with rasterio.open(area.parent / "rasters" / "terrain.tif") as src:
+        b = src.bounds
+    lon, lat = Transformer.from_crs(25832, "OGC:CRS84", always_xy=True).transform(
+        (b.left + b.right) / 2, (b.bottom + b.top) / 2
+    )
+    tile = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, z)
+    return f"{tile.z}/{tile.x}/{tile.y}"
+
+
+def test_serve_answers_health_map_and_tiles(small_area: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "KLIMAKORT_API_KEY": "k"}
+    exe = Path(sys.executable).parent / "klimakort"
+    cmd = [
+        str(exe),
+        "serve",
+        str(small_area),
+        "--port",
+        str(port),
+        "--scenario",
+        "present",
+        "--scenario",
+        "2100",
+    ]
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail((tmp_path / "serve.log").read_text())
+            try:
+                status, body, _ = _get(f"{base}/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the server did not come up in 120 s")
+                time.sleep(0.3)
+        assert status == 200 and b'"scenarios":["present","2100"]' in body
+        status, body, ctype = _get(f"{base}/map")
+        assert status == 200 and ctype.startswith("text/html") and b"Strandby" in body
+        t = _centre_tile(small_area, 14)
+        status, body, ctype = _get(f"{base}/rasters/terrain/tiles/WebMercatorQuad/{t}.png")
+        assert status == 200 and ctype == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    assert "writes enabled" in (tmp_path / "serve.log").read_text()
