@@ -362,10 +362,10 @@ def main(argv: list[str] | None = None) -> int:
         f"extra {extra / 2**20:.0f} MiB = {extra / mem['cells']:.1f} B/cell"
     )
     print(
-        f"JIT compile of fill/D8/accumulation (fresh process, empty cache): "
-        f"{jit['compile_s']:.1f} s; of the whole core incl. bluespots, watersheds, streams, "
-        f"fill-spill and flood level: {jit['compile_all_s']:.1f} s (cached: "
-        f"{jit['cached_all_s']:.2f} s); "
+        f"cold first run (fresh process, empty cache: import + JIT compile + run) of "
+        f"fill/D8/accumulation: {jit['compile_s']:.1f} s; of the whole core incl. bluespots, "
+        f"watersheds, streams, fill-spill and flood level: {jit['compile_all_s']:.1f} s "
+        f"(the same run with the cache filled: {jit['cached_all_s']:.2f} s); "
         f"first calls with cache: {jit['cached_first_calls_s']:.2f} s; "
         f"warm import: {jit['warm_import_s']:.2f} s; "
         f"compiling alone (cold run - cached run - import): {jit['jit_compile_s']:.1f} s"
