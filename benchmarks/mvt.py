@@ -247,7 +247,7 @@ def run(base_url: str | None = None, n_tiles: int = 40) -> list[dict]:
     return rows
 
 
-def _table(rows: list[dict]) -> str:
+def table(rows: list[dict]) -> str:
     by_case = {r["case"]: r for r in rows}
     naive = next(r["ms"] for r in rows if r["case"].startswith("naive"))
     out = [
@@ -282,7 +282,7 @@ def main() -> None:
     ap.add_argument("--base-url", default=None, help="also time a running service")
     ap.add_argument("--tiles", type=int, default=40, help="tiles per zoom in the sweep")
     args = ap.parse_args()
-    print(_table(run(args.base_url, args.tiles)))
+    print(table(run(args.base_url, args.tiles)))
 
 
 if __name__ == "__main__":

@@ -198,8 +198,7 @@ def mvt_section(base_url: str) -> Any:
     spec.loader.exec_module(module)
     print("\n## Vector tiles (benchmarks/mvt.py)\n")
     result = module.run(base_url)
-    if isinstance(result, str):  # run() prints its own tables; echo a returned text
-        print(result)
+    print(module.table(result))
     return result
 
 
