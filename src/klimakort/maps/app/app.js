@@ -449,7 +449,8 @@
       let shown = esc(fmt(v));
       if (r.classes && v !== null && v !== undefined) {
         const cls = r.classes[String(Math.round(v))];
-        shown = cls ? esc(tr(cls)) : shown;
+        // a class layer's 0 is "none of the classes" (e.g. not low land behind a barrier)
+        shown = cls ? esc(tr(cls)) : Math.round(v) === 0 ? "–" : shown;
       } else if (v !== null && v !== undefined) {
         shown += " " + esc(unitLabel(r.units));
       }
