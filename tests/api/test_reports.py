@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pytest
 import shapely
 from fastapi.testclient import TestClient
 
@@ -75,3 +76,35 @@ def test_errors_are_problems(client: TestClient) -> None:
         assert 400 <= r.status_code < 500, (r.request.url, r.status_code)
         assert r.headers["content-type"] == PROBLEM
         assert r.json()["detail"]
+
+
+class _MemoryStore:
+    """A site store held in memory (stands in for PostGIS)."""
+
+    def __init__(self, sites: gpd.GeoDataFrame) -> None:
+        self.sites = sites
+        self.revision = 1
+
+    def read(self) -> gpd.GeoDataFrame:
+        return self.sites
+
+
+def test_reports_use_the_site_store(workspace: Workspace) -> None:
+    from klimakort_api import Settings, create_app
+
+    parcel = workspace.features("parcels").iloc[123]
+    site = parcel.geometry.centroid.buffer(4.0)  # a planned tree pit on the parcel
+    stored = gpd.GeoDataFrame(
+        {"site_id": ["DB-1"], "measure": ["tree"], "name": ["pit"], "planned_year": [2030]},
+        geometry=[site],
+        crs=25832,
+    )
+    ws = Workspace(workspace.cfg, workspace.hz, sites=_MemoryStore(stored))
+    with TestClient(create_app(Settings(area=None), workspace=ws)) as c:
+        url = f"/parcels/{parcel['parcel_id']}/report"
+        measures = c.get(url).json()["measures"]
+    assert measures["nearest_planned_site_m"] == 0.0  # the stored site, not the file's
+    with TestClient(create_app(Settings(area=None), workspace=workspace)) as c:
+        from_file = c.get(url).json()["measures"]["nearest_planned_site_m"]
+    from_layer = workspace.features("planned_sites").distance(parcel.geometry).min()
+    assert from_file == pytest.approx(from_layer, abs=0.01)

@@ -69,7 +69,7 @@ def parcels_search(
 def parcel(
     ws: WorkspaceDep, parcel_id: str, scenario: Scenario = None, f: Format = "json"
 ) -> Response:
-    report = parcel_report(ws.cfg, ws.hz, parcel_id, ws.scenario(scenario))
+    report = parcel_report(ws.cfg, ws.hz, parcel_id, ws.scenario(scenario), sites=ws.stored_sites())
     return _render(report, f, ws)
 
 
@@ -79,7 +79,7 @@ def parcel(
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
 def plan(ws: WorkspaceDep, plan_id: str, scenario: Scenario = None, f: Format = "json") -> Response:
-    report = plan_report(ws.cfg, ws.hz, plan_id, ws.scenario(scenario))
+    report = plan_report(ws.cfg, ws.hz, plan_id, ws.scenario(scenario), sites=ws.stored_sites())
     return _render(report, f, ws)
 
 

@@ -203,12 +203,16 @@ def _measures(
     id_field: str,
     *,
     buffer_m: float | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Feature id -> measures (exposure + scenario sea level + contamination + floor level)."""
+    """Feature id -> measures (exposure + scenario sea level + contamination + floor level).
+
+    ``sites`` are the planned sites when they come from a store (the area's layer otherwise).
+    """
     if features.empty:
         return {}
     zones = _layer(cfg, "heating_zones")
-    sites = _layer(cfg, "planned_sites")
+    sites = sites if sites is not None else _layer(cfg, "planned_sites")
     df = exposure(
         features[[id_field, features.geometry.name]],
         id_field,
@@ -349,8 +353,11 @@ def _building_entries(
     sources: Mapping[str, Mapping[str, str]],
     *,
     full: bool,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    meas = _measures(cfg, hz1, sh, buildings, "building_id", buffer_m=BUILDING_BUFFER_M)
+    meas = _measures(
+        cfg, hz1, sh, buildings, "building_id", buffer_m=BUILDING_BUFFER_M, sites=sites
+    )
     out = []
     for bid, m in meas.items():
         found, worst = _assess(m, rules, sh.scenario.name, sources)
@@ -374,6 +381,7 @@ def parcel_report(
     scenario: str = "2100",
     *,
     rules: Mapping[str, Rule] | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Climate report of one cadastral parcel and the buildings on it.
 
@@ -390,6 +398,9 @@ def parcel_report(
         Scenario name.
     rules : Mapping[str, Rule], optional
         Rules (:func:`load_rules`); the defaults when omitted.
+    sites : GeoDataFrame, optional
+        Planned sites from a site store (e.g. PostGIS); the area's ``planned_sites``
+        layer is read when omitted.
 
     Returns
     -------
@@ -410,11 +421,11 @@ def parcel_report(
         raise _not_found("parcel", str(parcel_id), ids.tolist())
     geom = hit.geometry.iloc[0]
     sources = layer_sources(cfg, hz, scenario)
-    m = _measures(cfg, hz1, sh, hit[["parcel_id", hit.geometry.name]], "parcel_id")
+    m = _measures(cfg, hz1, sh, hit[["parcel_id", hit.geometry.name]], "parcel_id", sites=sites)
     measures = m[str(parcel_id)]
     found, worst = _assess(measures, rules, scenario, sources)
     blds, _ = _buildings_in(cfg, geom)
-    buildings = _building_entries(cfg, hz1, sh, blds, rules, sources, full=True)
+    buildings = _building_entries(cfg, hz1, sh, blds, rules, sources, full=True, sites=sites)
     report = _base("parcel", str(parcel_id), None, cfg, hz, sh, rules, sources)
     report.update(
         feature=_feature_json(str(parcel_id), geom),
@@ -441,17 +452,18 @@ def _area_report(
     hz: AreaHazards,
     scenario: str,
     rules: Mapping[str, Rule],
+    sites: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Report of an area (plan or polygon): its own findings plus affected parcels/buildings."""
     hz1, sh = _scenario_hz(hz, scenario)
     sources = layer_sources(cfg, hz, scenario)
     area = gpd.GeoDataFrame({"feature_id": [fid or "polygon"]}, geometry=[geom], crs=cfg.crs)
-    measures = _measures(cfg, hz1, sh, area, "feature_id")[fid or "polygon"]
+    measures = _measures(cfg, hz1, sh, area, "feature_id", sites=sites)[fid or "polygon"]
     found, worst = _assess(measures, rules, scenario, sources)
     parcels = _layer(cfg, "parcels")
     in_parcels = _inside(parcels, geom) if parcels is not None else None
     blds, _ = _buildings_in(cfg, geom)
-    bentries = _building_entries(cfg, hz1, sh, blds, rules, sources, full=False)
+    bentries = _building_entries(cfg, hz1, sh, blds, rules, sources, full=False, sites=sites)
     by_parcel: dict[str, list[dict[str, Any]]] = {}
     if "parcel_id" in blds.columns:
         parcel_of = dict(
@@ -463,7 +475,12 @@ def _area_report(
     pverdicts: list[str] = []
     if in_parcels is not None and not in_parcels.empty:
         pmeas = _measures(
-            cfg, hz1, sh, in_parcels[["parcel_id", in_parcels.geometry.name]], "parcel_id"
+            cfg,
+            hz1,
+            sh,
+            in_parcels[["parcel_id", in_parcels.geometry.name]],
+            "parcel_id",
+            sites=sites,
         )
         for pid, m in pmeas.items():
             pf, pw = _assess(m, rules, scenario, sources)
@@ -504,6 +521,7 @@ def plan_report(
     scenario: str = "2100",
     *,
     rules: Mapping[str, Rule] | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
     """Climate report of a local plan: its own findings and the affected parcels and buildings.
 
@@ -519,6 +537,9 @@ def plan_report(
         Scenario name.
     rules : Mapping[str, Rule], optional
         Rules; the defaults when omitted.
+    sites : GeoDataFrame, optional
+        Planned sites from a site store (e.g. PostGIS); the area's ``planned_sites``
+        layer is read when omitted.
 
     Returns
     -------
@@ -542,7 +563,7 @@ def plan_report(
         raise _not_found("local plan", key, plans["plan_id"].astype(str).tolist())
     geom = shapely.union_all(hit.geometry.values)
     name = str(hit["plannavn"].iloc[0]) if "plannavn" in hit.columns else None
-    return _area_report("plan", key, name, geom, cfg, hz, scenario, rules)
+    return _area_report("plan", key, name, geom, cfg, hz, scenario, rules, sites)
 
 
 def polygon_report(
@@ -552,6 +573,7 @@ def polygon_report(
     scenario: str = "2100",
     *,
     rules: Mapping[str, Rule] | None = None,
+    sites: gpd.GeoDataFrame | None = None,
     name: str | None = None,
 ) -> dict[str, Any]:
     """Climate report of any polygon (e.g. a draft plan area).
@@ -569,6 +591,9 @@ def polygon_report(
         Scenario name.
     rules : Mapping[str, Rule], optional
         Rules; the defaults when omitted.
+    sites : GeoDataFrame, optional
+        Planned sites from a site store (e.g. PostGIS); the area's ``planned_sites``
+        layer is read when omitted.
     name : str, optional
         Title of the area in the report.
 
@@ -593,7 +618,7 @@ def polygon_report(
     geom = polygon
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"the report area must be a non-empty polygon, got {geom.geom_type}")
-    return _area_report("polygon", None, name, geom, cfg, hz, scenario, rules)
+    return _area_report("polygon", None, name, geom, cfg, hz, scenario, rules, sites)
 
 
 # --------------------------------------------------------------------------- output

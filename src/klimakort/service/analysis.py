@@ -248,4 +248,6 @@ def polygon_constraints_report(
         raise RequestTooLargeError(
             f"the polygon covers {geom.area / 1e6:.1f} km²; the limit is {max_area_km2:g} km²"
         )
-    return polygon_report(ws.cfg, ws.hz, geom, ws.scenario(scenario), name=name)
+    return polygon_report(
+        ws.cfg, ws.hz, geom, ws.scenario(scenario), name=name, sites=ws.stored_sites()
+    )

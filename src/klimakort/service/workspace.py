@@ -267,6 +267,10 @@ class Workspace:
             return int(self.sites.revision)
         return 0
 
+    def stored_sites(self) -> gpd.GeoDataFrame | None:
+        """The planned sites of the site store (None without one: reports read the area)."""
+        return self.sites.read() if self.sites is not None else None
+
     def features(self, cid: str) -> gpd.GeoDataFrame:
         """The features of a collection in the area CRS, with a unique text ``fid``.
 
