@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from klimakort.constraints.report import polygon_report
-from klimakort.errors import GeometryError, ParameterError, RequestTooLargeError
+from klimakort.errors import CRSError, GeometryError, ParameterError, RequestTooLargeError
 from klimakort.service import Workspace
 from klimakort.service.analysis import (
     geometry_from_geojson,
@@ -111,7 +111,7 @@ def test_polygon_errors(workspace: Workspace) -> None:
             [[712000, 6170000], [712100, 6170000], [712100, 6170100], [712000, 6170000]]
         ],
     }
-    with pytest.raises(GeometryError, match="lon/lat"):
+    with pytest.raises(CRSError, match=r"not longitude/latitude.*crs=EPSG:25832"):
         geometry_from_geojson(metres)
     assert geometry_from_geojson(metres, "EPSG:25832").area == pytest.approx(5000.0)
     far = shapely.geometry.mapping(shapely.box(700_000, 6_150_000, 700_100, 6_150_100))
@@ -121,5 +121,14 @@ def test_polygon_errors(workspace: Workspace) -> None:
     huge = shapely.geometry.mapping(shapely.box(xmin - 1e4, ymin - 1e4, xmax + 1e4, ymax + 1e4))
     with pytest.raises(RequestTooLargeError, match="km²"):
         polygon_constraints_report(workspace, huge, crs="EPSG:25832")
-    with pytest.raises(GeometryError, match="GeoJSON"):
+    with pytest.raises(GeometryError, match="no geometry"):
         geometry_from_geojson({"type": "Feature"})
+    with pytest.raises(GeometryError, match="malformed GeoJSON"):
+        geometry_from_geojson({"type": "Polygon"})
+    # degrees declared as metres, and (lat, lon) in place of (lon, lat)
+    lonlat = shapely.geometry.mapping(shapely.box(12.38, 55.63, 12.39, 55.64))
+    with pytest.raises(CRSError, match="look like longitude/latitude"):
+        geometry_from_geojson(lonlat, "EPSG:25832")
+    swapped = shapely.geometry.mapping(shapely.box(55.63, 12.38, 55.64, 12.39))
+    with pytest.raises(CRSError, match="swap"):
+        geometry_from_geojson(swapped, None, workspace.bounds)

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.exceptions import ProjError
 
 from klimakort.errors import ParameterError, RequestTooLargeError
 from klimakort.features import cql2
 from klimakort.io.crs_uri import CRS84, crs_uri
+from klimakort.io.geojson_input import transformer
 
 if TYPE_CHECKING:
     from klimakort.service import Workspace
@@ -66,13 +67,6 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 @functools.lru_cache(maxsize=16)
-def _transformer(src: str, dst: str) -> Transformer:
-    """A cached lon/lat-ordered transformer between two CRS URIs (creating one costs
-    tens of ms)."""
-    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
-
-
-@functools.lru_cache(maxsize=16)
 def _valid_range(uri: str) -> tuple[float, float, float, float]:
     """Coordinates accepted in a CRS: lon/lat limits, or the projected area of use
     widened by half its size on every side."""
@@ -82,7 +76,7 @@ def _valid_range(uri: str) -> tuple[float, float, float, float]:
     aou = crs.area_of_use
     if aou is None:  # pragma: no cover - every EPSG CRS has one
         return (-math.inf, -math.inf, math.inf, math.inf)
-    x0, y0, x1, y1 = _transformer(CRS84, uri).transform_bounds(*aou.bounds, densify_pts=21)
+    x0, y0, x1, y1 = transformer(CRS84, uri).transform_bounds(*aou.bounds, densify_pts=21)
     dx, dy = (x1 - x0) / 2, (y1 - y0) / 2
     return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
 
@@ -110,7 +104,7 @@ def check_bbox(
     storage_uri = crs_uri(storage)
     if bbox_crs != storage_uri:
         try:
-            tr = _transformer(bbox_crs, storage_uri)
+            tr = transformer(bbox_crs, storage_uri)
             x0, y0, x1, y1 = tr.transform_bounds(*bbox, densify_pts=21)
         except ProjError as exc:
             raise ParameterError(f"bbox {list(bbox)} cannot be transformed: {exc}") from None
@@ -207,7 +201,7 @@ class FeatureIndex:
         if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
             return None
         if uri != self.storage_uri:
-            tr = _transformer(self.storage_uri, uri)
+            tr = transformer(self.storage_uri, uri)
             x0, y0, x1, y1 = tr.transform_bounds(x0, y0, x1, y1, densify_pts=21)
         # outwards to the output decimals, so the rounded features stay inside
         f = 10.0 ** (CRS84_DECIMALS if uri == CRS84 else PROJECTED_DECIMALS)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from klimakort.constraints.report import polygon_report
 from klimakort.errors import GeometryError, ParameterError
-from klimakort.service.crs import CRS84_URI, EPSG25832_URI, parse_crs, to_geojson
+from klimakort.io.geojson_input import CRS84_NAME, check_coordinates, to_area_crs
+from klimakort.io.geojson_input import geometry_from_geojson as geojson_geometry
+from klimakort.service.crs import CRS84_URI, parse_crs, to_geojson
 from klimakort.service.workspace import Workspace
 from klimakort.suitability.profiles import Constraints, Profile, get_profile, load_profiles
 
+#: the CRS of the areas the service analyses
+AREA_CRS = "EPSG:25832"
 #: most candidates returned by one suitability request
 MAX_TOP = 500
 
@@ -191,41 +194,48 @@ def portfolio(
     return body
 
 
-def geometry_from_geojson(body: Mapping[str, Any], crs: str | None = None) -> BaseGeometry:
+def geometry_from_geojson(
+    body: Mapping[str, Any],
+    crs: str | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> BaseGeometry:
     """A polygon in EPSG:25832 from a GeoJSON geometry, Feature or FeatureCollection.
+
+    Parameters
+    ----------
+    body : mapping
+        The GeoJSON object.
+    crs : str, optional
+        Its CRS: CRS84 (default) or EPSG:25832.
+    bounds : tuple of 4 float, optional
+        Area bounds, to recognise swapped (lat, lon) positions.
 
     Raises
     ------
     GeometryError
         Not polygonal, empty, invalid, or not parseable.
+    CRSError
+        Coordinates that look like another CRS than ``crs``.
     """
-    uri = parse_crs(crs)
+    body_crs = CRS84_NAME if parse_crs(crs) == CRS84_URI else AREA_CRS
     kind = body.get("type")
-    try:
-        if kind == "Feature":
-            geom = shape(body["geometry"])
-        elif kind == "FeatureCollection":
-            geom = shapely.union_all([shape(f["geometry"]) for f in body.get("features", [])])
-        else:
-            geom = shape(dict(body))
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise GeometryError(f"not a GeoJSON geometry or Feature: {exc}") from None
+    parsed: shapely.Geometry
+    if kind == "Feature":
+        parsed = geojson_geometry(body.get("geometry"))
+    elif kind == "FeatureCollection":
+        features = body.get("features")
+        if not isinstance(features, list) or not all(isinstance(f, Mapping) for f in features):
+            raise GeometryError("a FeatureCollection needs a list of Features in 'features'")
+        parsed = shapely.union_all([geojson_geometry(f.get("geometry")) for f in features])
+    else:
+        parsed = geojson_geometry(body)
+    geom = cast(BaseGeometry, parsed)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"send a non-empty Polygon or MultiPolygon, got {geom.geom_type}")
     if not geom.is_valid:
         raise GeometryError(f"invalid polygon: {shapely.is_valid_reason(geom)}")
-    if uri == CRS84_URI:
-        minx, miny, maxx, maxy = geom.bounds
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise GeometryError(
-                "coordinates are not lon/lat: send CRS84, or EPSG:25832 with crs=EPSG:25832"
-            )
-        import geopandas as gpd
-
-        geom = gpd.GeoSeries([geom], crs="OGC:CRS84").to_crs(25832).iloc[0]
-    assert uri in (CRS84_URI, EPSG25832_URI)
-    out: BaseGeometry = geom
-    return out
+    check_coordinates(geom, body_crs, AREA_CRS, bounds, declare="crs=EPSG:25832")
+    return cast(BaseGeometry, to_area_crs(geom, AREA_CRS)) if body_crs == CRS84_NAME else geom
 
 
 def polygon_constraints_report(
@@ -238,7 +248,7 @@ def polygon_constraints_report(
     max_area_km2: float = 25.0,
 ) -> dict[str, Any]:
     """Constraint report of a drawn polygon (GeoJSON in CRS84 by default)."""
-    geom = geometry_from_geojson(body, crs)
+    geom = geometry_from_geojson(body, crs, ws.bounds)
     xmin, ymin, xmax, ymax = ws.bounds
     if not geom.intersects(shapely.box(xmin, ymin, xmax, ymax)):
         raise GeometryError("the polygon lies outside the area")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from klimakort.errors import CRSError, ParameterError
 from klimakort.io.crs_uri import CRS84, crs_uri, resolve_crs, supported_crs
+from klimakort.io.geojson_input import transformer
 
 CRS84_URI = CRS84
 EPSG25832_URI = crs_uri("EPSG:25832")
@@ -34,14 +34,6 @@ def parse_crs(name: str | None, *, param: str = "crs") -> str:
         raise CRSError(f"{exc} (CRS84 = lon, lat; EPSG:25832 = ETRS89 / UTM 32N)") from None
 
 
-@lru_cache(maxsize=8)
-def _transformer(src: str, dst: str) -> Transformer:
-    def of(uri: str) -> CRS:
-        return CRS.from_user_input("OGC:CRS84" if uri == CRS84 else uri)
-
-    return Transformer.from_crs(of(src), of(dst), always_xy=True)
-
-
 def to_area_xy(x: float, y: float, crs: str, area_crs: CRS) -> tuple[float, float]:
     """Transform a point given in ``crs`` (a canonical URI) to the area CRS (EPSG:25832)."""
     if not CRS.from_user_input(area_crs).equals(CRS.from_epsg(25832)):
@@ -50,7 +42,7 @@ def to_area_xy(x: float, y: float, crs: str, area_crs: CRS) -> tuple[float, floa
         return float(x), float(y)
     if not (-180.0 <= x <= 180.0 and -90.0 <= y <= 90.0):
         raise CRSError(f"({x}, {y}) is not a lon/lat position; send crs=EPSG:25832 for metres")
-    ex, ey = _transformer(crs, EPSG25832_URI).transform(x, y)
+    ex, ey = transformer(crs, EPSG25832_URI).transform(x, y)
     return float(ex), float(ey)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import threading
 import tomllib
 from collections.abc import Collection, Mapping
 from importlib import resources
@@ -20,10 +19,16 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
 from klimakort.errors import CRSError, GeometryError, ParameterError
 from klimakort.io.crs_uri import CRS84, crs_uri, resolve_crs
+from klimakort.io.geojson_input import (
+    FAR_OUTSIDE_M,
+    check_coordinates,
+    geometry_from_geojson,
+    to_area_crs,
+    to_crs84,
+)
 from klimakort.sites.base import Site
 
 #: URI of CRS84 (longitude, latitude on WGS 84), the GeoJSON default
@@ -36,15 +41,12 @@ WRITABLE_PROPERTIES: tuple[str, ...] = ("site_id", "measure", "name", "planned_y
 READ_ONLY_PROPERTIES: tuple[str, ...] = ("area_m2", "fid")
 #: allowed range of ``planned_year``
 YEAR_RANGE: tuple[int, int] = (2000, 2100)
-#: a site further than this from the area is almost certainly in the wrong CRS (m)
-FAR_OUTSIDE_M = 50_000.0
 
 #: how far a site may reach beyond the terrain bounds (round-off of reprojection, m)
 INSIDE_TOLERANCE_M = 0.01
 
 _SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$")
 _MAX_NAME = 200
-_local = threading.local()
 _TYPE_NAMES = {
     0: "a Point",
     1: "a LineString",
@@ -89,110 +91,6 @@ def parse_content_crs(header: str | None, area_crs: str) -> str:
             f"or Content-Crs: <{CRS84_URI}>) or in the area CRS (Content-Crs: <{area_uri}>)"
         ) from None
     return "OGC:CRS84" if uri == CRS84_URI else area_crs
-
-
-def _to_area_transformer(area_crs: str) -> Transformer:
-    """A CRS84 -> area transformer, one per thread (pyproj transformers are not shared)."""
-    cache: dict[tuple[str, str], Transformer] = _local.__dict__.setdefault("transformers", {})
-    key = ("OGC:CRS84", area_crs)
-    if key not in cache:
-        cache[key] = Transformer.from_crs("OGC:CRS84", area_crs, always_xy=True)
-    return cache[key]
-
-
-def _to_crs84_transformer(area_crs: str) -> Transformer:
-    cache: dict[tuple[str, str], Transformer] = _local.__dict__.setdefault("transformers", {})
-    key = (area_crs, "OGC:CRS84")
-    if key not in cache:
-        cache[key] = Transformer.from_crs(area_crs, "OGC:CRS84", always_xy=True)
-    return cache[key]
-
-
-def _apply(geom: shapely.Geometry, transformer: Transformer) -> shapely.Geometry:
-    def fn(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, fn)
-
-
-def to_area_crs(geom: shapely.Geometry, area_crs: str) -> shapely.Geometry:
-    """A CRS84 geometry in the area CRS."""
-    return _apply(geom, _to_area_transformer(area_crs))
-
-
-def to_crs84(geom: shapely.Geometry, area_crs: str) -> shapely.Geometry:
-    """An area-CRS geometry in CRS84 (longitude, latitude)."""
-    return _apply(geom, _to_crs84_transformer(area_crs))
-
-
-def _looks_like_degrees(xy: np.ndarray) -> bool:
-    return bool(np.all(np.abs(xy[:, 0]) <= 180.0) and np.all(np.abs(xy[:, 1]) <= 90.0))
-
-
-def _check_coordinates(
-    geom: shapely.Geometry,
-    body_crs: str,
-    area_crs: str,
-    bounds: tuple[float, float, float, float] | None,
-) -> None:
-    """Refuse coordinates that look like another CRS than the one declared."""
-    xy = shapely.get_coordinates(geom)
-    if not np.all(np.isfinite(xy)):
-        raise GeometryError("the geometry has non-finite coordinates (NaN or infinity)")
-    x0, y0 = (float(v) for v in xy[0])
-    if body_crs == "OGC:CRS84":
-        if not _looks_like_degrees(xy):
-            raise CRSError(
-                f"coordinates such as ({x0:.6g}, {y0:.6g}) are not longitude/latitude in "
-                f"degrees; they look like projected metres. Send them with the header "
-                f"Content-Crs: <{crs_uri(area_crs)}> or convert them to CRS84"
-            )
-        if bounds is not None and _swapped(xy, area_crs, bounds):
-            raise CRSError(
-                f"coordinates such as ({x0:.6g}, {y0:.6g}) look like (latitude, longitude); "
-                "GeoJSON wants longitude first: swap the two numbers of every position"
-            )
-    elif _looks_like_degrees(xy):
-        raise CRSError(
-            f"coordinates such as ({x0:.6g}, {y0:.6g}) look like longitude/latitude in "
-            f"degrees, not metres of {area_crs}; send them without the Content-Crs header "
-            "(CRS84) or convert them to the area CRS"
-        )
-
-
-def _swapped(xy: np.ndarray, area_crs: str, bounds: tuple[float, float, float, float]) -> bool:
-    """Whether the lon/lat positions only fall inside the area after swapping the axes."""
-    box = shapely.box(*bounds)
-    t = _to_area_transformer(area_crs)
-    cx, cy = (float(v) for v in xy.mean(axis=0))
-    if abs(cx) > 90.0:  # cannot be a latitude
-        return False
-    as_given = shapely.Point(*t.transform(cx, cy))
-    swapped = shapely.Point(*t.transform(cy, cx))
-    return bool(box.distance(as_given) > FAR_OUTSIDE_M and box.distance(swapped) < 1_000.0)
-
-
-# ---------------------------------------------------------------------- geometry
-
-
-def geometry_from_geojson(obj: Mapping[str, Any] | None) -> shapely.Geometry:
-    """A shapely geometry from a GeoJSON geometry object (2-D; Z is dropped).
-
-    Raises
-    ------
-    GeometryError
-        Missing or malformed geometry.
-    """
-    if obj is None:
-        raise GeometryError("the feature has no geometry; send a Polygon or MultiPolygon")
-    try:
-        geom = shapely.geometry.shape(dict(obj))
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise GeometryError(f"malformed GeoJSON geometry: {exc}") from None
-    except shapely.errors.ShapelyError as exc:
-        raise GeometryError(f"malformed GeoJSON geometry: {exc}") from None
-    return shapely.force_2d(geom)
 
 
 def check_geometry(
@@ -420,7 +318,8 @@ def site_from_feature(
     body_crs = parse_content_crs(content_crs, area_crs)
     geom = geometry_from_geojson(feature.get("geometry"))
     if not shapely.is_empty(geom):
-        _check_coordinates(geom, body_crs, area_crs, bounds)
+        declare = f"the header Content-Crs: <{crs_uri(area_crs)}>"
+        check_coordinates(geom, body_crs, area_crs, bounds, declare=declare)
     if body_crs == "OGC:CRS84":
         check_geometry(geom)  # report invalidity in the client's own coordinates
         geom = to_area_crs(geom, area_crs)

@@ -6,18 +6,17 @@ import math
 
 import xarray as xr
 from affine import Affine
-from pyproj import Transformer
 from rasterio.crs import CRS
 from rasterio.warp import calculate_default_transform
 
 from klimakort.errors import ParameterError
+from klimakort.io.geojson_input import transformer
 from klimakort.service.catalog import RasterLayer
 from klimakort.tiles.colormap import resolve_style, to_index
 from klimakort.tiles.png import encode_indexed
 from klimakort.tiles.warp import Source, resampling_for, source_of, warp
 
 WEB_MERCATOR = CRS.from_epsg(3857)
-_TO_LONLAT = Transformer.from_crs(3857, 4326, always_xy=True)
 
 
 def mercator_grid(
@@ -87,15 +86,16 @@ def overlay_png(
     png = encode_indexed(to_index(values, style), style.palette)
     left, top = transform.c, transform.f
     right, bottom = left + transform.a * w, top + transform.e * h
-    west, south = _TO_LONLAT.transform(left, bottom)
-    east, north = _TO_LONLAT.transform(right, top)
+    to_lonlat = transformer("EPSG:3857", "OGC:CRS84")
+    west, south = to_lonlat.transform(left, bottom)
+    east, north = to_lonlat.transform(right, top)
     return png, (float(west), float(south), float(east), float(north))
 
 
 def _mercator_res(src: Source) -> float:
     """Source cell size expressed in Web Mercator metres at the raster's centre."""
     xmin, ymin, xmax, ymax = src.bounds
-    tr = Transformer.from_crs(src.crs, WEB_MERCATOR, always_xy=True)
+    tr = transformer(src.crs.to_wkt(), "EPSG:3857")
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     x0, y0 = tr.transform(cx, cy)
     x1, y1 = tr.transform(cx + src.res, cy)
