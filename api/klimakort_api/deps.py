@@ -7,16 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from klimakort.errors import DataNotFoundError, KlimakortError
+from klimakort.errors import DataNotFoundError, UnauthorizedError
 from klimakort.service import Workspace
 from klimakort_api.settings import Settings
-
-
-class UnauthorizedError(KlimakortError):
-    """A write request without a valid API key."""
-
-    http_status = 401
-    title = "API key required"
 
 
 def get_settings(request: Request) -> Settings:

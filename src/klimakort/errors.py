@@ -80,6 +80,26 @@ class RequestTooLargeError(InputError):
     title = "Request too large"
 
 
+class UnauthorizedError(KlimakortError):
+    """A write request without a valid API key."""
+
+    http_status = 401
+    title = "API key required"
+
+
+class ConflictError(KlimakortError):
+    """A write that conflicts with the stored state (a duplicate ``site_id``)."""
+
+    http_status = 409
+    title = "Conflict"
+
+
+class ReadOnlyError(ConflictError):
+    """A write to a service or layer that cannot be edited."""
+
+    title = "Read-only"
+
+
 def http_status_for(exc: BaseException) -> int:
     """Return the HTTP status for an exception (500 for anything not a KlimakortError)."""
     if isinstance(exc, KlimakortError):

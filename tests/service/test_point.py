@@ -69,3 +69,10 @@ def test_scenario_summary_orders_the_futures(workspace: Workspace) -> None:
         s["2100"]["sea_level_m"] - s["present"]["sea_level_m"],
         s["2100"]["sea_level_rise_m"] - s["present"]["sea_level_rise_m"],
     )
+
+
+def test_served_crs_names_are_the_canonical_uris() -> None:
+    from klimakort.io.crs_uri import supported_crs
+    from klimakort.service.crs import _SUPPORTED
+
+    assert supported_crs("EPSG:25832") == _SUPPORTED

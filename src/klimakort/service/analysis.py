@@ -163,7 +163,6 @@ def portfolio(
     min_spacing_m: float = 500.0,
     weights: Mapping[str, float] | None = None,
     constraints: Mapping[str, Any] | None = None,
-    max_per_district: int | None = None,
     crs: str | None = None,
 ) -> dict[str, Any]:
     """Choose ``n`` sites of ``measure`` (MILP) and return them with the solver's status.
@@ -185,8 +184,6 @@ def portfolio(
         prof.name, sc, profile=prof, samples=200, choose=int(n), min_spacing_m=float(min_spacing_m)
     )
     result = run.portfolio
-    if max_per_district is not None:
-        raise ParameterError("max_per_district needs a district column; not served yet")
     body = result.to_dict(explanations=True)
     chosen = result.chosen.assign(fid=result.chosen["site_id"].astype(str))
     body["features"] = to_geojson(chosen, out_crs)["features"] if len(chosen) else []

@@ -12,7 +12,8 @@ import logging
 from pathlib import Path
 
 from klimakort.config.area import AreaConfig
-from klimakort.sites.base import ConflictError, ReadOnlyError, Site, SiteStore
+from klimakort.errors import ConflictError, ReadOnlyError
+from klimakort.sites.base import Site, SiteStore
 from klimakort.sites.gpkg import GpkgSiteStore
 
 log = logging.getLogger(__name__)

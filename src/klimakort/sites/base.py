@@ -17,25 +17,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from klimakort.errors import DataNotFoundError, KlimakortError
+from klimakort.errors import DataNotFoundError
 
 #: columns of :meth:`SiteStore.read`, in order (``area_m2`` is derived, not stored)
 COLUMNS: tuple[str, ...] = ("site_id", "measure", "name", "planned_year", "area_m2")
 #: prefix of generated site ids (``PS-01``, ``PS-02`` ...), as in the sample area
 ID_PREFIX = "PS-"
-
-
-class ConflictError(KlimakortError):
-    """A write that conflicts with the stored state (a duplicate ``site_id``)."""
-
-    http_status = 409
-    title = "Conflict"
-
-
-class ReadOnlyError(ConflictError):
-    """A write to a service or layer that cannot be edited."""
-
-    title = "Read-only"
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,9 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from klimakort.errors import CRSError, DataNotFoundError, ParameterError
+from klimakort.errors import ConflictError, CRSError, DataNotFoundError, ParameterError
 from klimakort.io.atomic import atomic_path
 from klimakort.sites.base import (
-    ConflictError,
     Site,
     SiteStore,
     next_site_id,

@@ -28,9 +28,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pyproj import CRS
 
-from klimakort.errors import CRSError, DataNotFoundError, ParameterError
+from klimakort.errors import ConflictError, CRSError, DataNotFoundError, ParameterError
 from klimakort.sites.base import (
-    ConflictError,
     Site,
     SiteStore,
     frame_to_sites,
