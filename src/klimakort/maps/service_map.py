@@ -25,9 +25,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-from pyproj import Transformer
-
 from klimakort.errors import DataNotFoundError
+from klimakort.io.geojson_input import transformer
 from klimakort.service.catalog import GROUPS, Collection, RasterLayer
 from klimakort.service.workspace import Workspace
 
@@ -129,7 +128,7 @@ def static_asset(name: str) -> StaticAsset:
 
 def lonlat_bounds(ws: Workspace) -> list[float]:
     """Bounds of the area as ``[west, south, east, north]`` in lon/lat (EPSG:4326)."""
-    tr = Transformer.from_crs(ws.crs, "EPSG:4326", always_xy=True)
+    tr = transformer(str(ws.cfg.crs), "OGC:CRS84")
     west, south, east, north = tr.transform_bounds(*ws.bounds, densify_pts=21)
     return [round(float(v), 7) for v in (west, south, east, north)]
 

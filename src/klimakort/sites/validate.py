@@ -33,8 +33,6 @@ from klimakort.sites.base import Site
 
 #: URI of CRS84 (longitude, latitude on WGS 84), the GeoJSON default
 CRS84_URI = CRS84
-#: site measures that are not profile names themselves, with the profile they plant
-SITE_MEASURES: dict[str, str] = {"tree_row": "tree"}
 #: the properties a client may set
 WRITABLE_PROPERTIES: tuple[str, ...] = ("site_id", "measure", "name", "planned_year")
 #: properties a client may send back unchanged (derived by the service, ignored on input)
@@ -163,7 +161,7 @@ def _check_inside(geom: shapely.Geometry, bounds: tuple[float, float, float, flo
 
 @functools.cache
 def known_measures() -> tuple[str, ...]:
-    """Measure names a site may carry: profile names, their aliases and :data:`SITE_MEASURES`.
+    """Measure names a site may carry: the profile names and their aliases.
 
     Reads the built-in profile file (``klimakort/suitability/measures_default.toml``, the
     profiles :func:`klimakort.suitability.profiles.load_profiles` loads) directly, so that
@@ -172,7 +170,7 @@ def known_measures() -> tuple[str, ...]:
     text = resources.files("klimakort").joinpath("suitability", "measures_default.toml")
     profiles = tomllib.loads(text.read_text("utf-8")).get("profiles", {})
     aliases = (a for body in profiles.values() for a in body.get("aliases", []))
-    return tuple(sorted({*profiles, *aliases, *SITE_MEASURES}))
+    return tuple(sorted({*profiles, *aliases}))
 
 
 def check_measure(measure: object, measures: Collection[str] | None = None) -> str:
