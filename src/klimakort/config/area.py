@@ -56,6 +56,9 @@ LAYER_KEYS: dict[str, str] = {
     "local_plans": "local plans (Plandata.dk schema)",
     "protected_nature": "protected nature (§3) and conservation areas",
     "contaminated_soil": "contaminated land (V1/V2)",
+    "heat_plans": "heat-plan areas (Plandata.dk varmeplan)",
+    "coastal_flood_risk": "coastal flood risk area (Kystdirektoratet)",
+    "groundwater_depth_reference": "HIP depth-to-groundwater classes (reference, GEUS)",
 }
 
 
@@ -106,6 +109,8 @@ class AreaConfig(_Strict):
     landcover: RasterRef | None = None
     layers: dict[str, LayerRef] = Field(default_factory=dict)
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: the input files an area was set up from (``klimakort area init``), kept as written
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     source: Path | None = None
 
     @field_validator("crs")

@@ -294,5 +294,27 @@ COLLECTIONS: dict[str, Collection] = {
         Collection("streams", {"da": "Vandløb", "en": "Streams"}, "other", "stream_id"),
         Collection("lakes", {"da": "Søer", "en": "Lakes"}, "other", "name"),
         Collection("barriers", {"da": "Diger og klitter", "en": "Barriers"}, "other", "barrier_id"),
+        Collection(
+            "coastal_flood_risk",
+            {
+                "da": "Risikoområde for oversvømmelse (Kystdirektoratet)",
+                "en": "Coastal flood risk area (Kystdirektoratet)",
+            },
+            "hazards",
+            None,
+            description="Kystdirektoratet's designated risk area for flooding from the sea",
+        ),
+        Collection(
+            "groundwater_depth_reference",
+            {
+                "da": "Terrænnært grundvand (HIP, reference)",
+                "en": "Depth to groundwater (HIP, reference)",
+            },
+            "hazards",
+            None,
+            description="HIP's modelled depth to near-surface groundwater (GEUS) as class "
+            "polygons per season (depth_min_m, depth_max_m, season), shown beside "
+            "klimakort's own groundwater depth for comparison",
+        ),
     )
 }
