@@ -25,6 +25,7 @@ def serve(
     """
     import uvicorn
 
+    from klimakort.errors import DataNotFoundError
     from klimakort.service import Workspace
     from klimakort.sites import open_store
     from klimakort_api import Settings, create_app
@@ -33,7 +34,11 @@ def serve(
     with steps(f"opening {area}") as say:
         ws = Workspace.open(area, settings.scenarios, progress=say)
         say("candidate sites (Miyawaki suitability)")
-        ws.features("candidate_sites")
+        try:
+            ws.features("candidate_sites")
+        except DataNotFoundError as exc:  # a real area may lack a layer the profile needs
+            ws.unavailable["candidate_sites"] = str(exc)
+            console.print(f"[yellow]candidate sites are not served[/]: {exc}")
         say("planned-site store")
         ws.sites = open_store(ws.cfg, settings.database_url)
     writes = "enabled (X-API-Key)" if settings.api_key else "disabled (no KLIMAKORT_API_KEY)"

@@ -79,6 +79,9 @@ class Workspace:
         self._rasters: dict[tuple[str, str | None], xr.DataArray] = {}
         self._vectors: dict[str, gpd.GeoDataFrame] = {}
         self._suitability: dict[tuple[str, str], Any] = {}
+        #: collections this area cannot offer, with the reason (e.g. candidate sites of an
+        #: area without the layers the Miyawaki profile needs)
+        self.unavailable: dict[str, str] = {}
 
     # ------------------------------------------------------------------ opening
 
@@ -152,7 +155,8 @@ class Workspace:
         return {
             k: v
             for k, v in COLLECTIONS.items()
-            if k in derived or k in self.cfg.layers or (k == "planned_sites" and self.sites)
+            if (k in derived or k in self.cfg.layers or (k == "planned_sites" and self.sites))
+            and k not in self.unavailable
         }
 
     # ------------------------------------------------------------------ rasters

@@ -253,7 +253,15 @@ def _as_text(values: pd.Series) -> pd.Series:
         finite = values.dropna()
         if (finite == np.round(finite)).all():
             return values.map(lambda v: None if pd.isna(v) else str(int(v)))
-    return values.map(lambda v: None if pd.isna(v) else str(v).strip())
+    return values.map(_text)
+
+
+def _text(v: object) -> str | None:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):  # type: ignore[call-overload]
+        return None
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 def first_field(columns: Sequence[str], names: Sequence[str]) -> str | None:
