@@ -116,3 +116,10 @@ def test_head_field_is_guessed_or_named() -> None:
     two = gdf.assign(Vsp_2023=[2.0])
     with pytest.raises(InputError, match="--groundwater-field"):
         head_field(two)
+
+
+def test_heat_plans_keep_their_fields() -> None:
+    gdf = _gdf([{"planid": 7, "plannavn": "Varmeplan Nord", "varmeforsyning": "fjernvarme"}])
+    out, _ = derive(SCHEMAS["plandata_varmeplan"], gdf)
+    assert out["plan_id"].tolist() == ["7"] and out["varmeforsyning"].tolist() == ["fjernvarme"]
+    assert SCHEMAS["plandata_varmeplan"].is_known("varmeforsyning")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from klimakort.setup.tiles import (
     mosaic_of,
     parse_tile_name,
     read_tile,
+    split_vsizip,
     tile_names_covering,
 )
 
@@ -73,6 +75,25 @@ def test_discover_folder_and_glob(tmp_path: Path) -> None:
     assert discover_tiles(str(tmp_path / "DTM_1km_*_725.tif")) == [b]
     with pytest.raises(DataNotFoundError, match="no terrain tiles"):
         discover_tiles(tmp_path / "nothing_*.tif")
+
+
+def test_zipped_tiles_are_read_in_place(tmp_path: Path) -> None:
+    plain = [_tile(tmp_path, 6170, e) for e in (724, 725)]
+    zdir = tmp_path / "zips"
+    zdir.mkdir()
+    with zipfile.ZipFile(zdir / "DTM_617_72_TIF_UTM32-ETRS89.zip", "w") as z:
+        for p in plain:
+            z.write(p, f"DTM_617_72_TIF_UTM32-ETRS89/{p.name}")
+    found = discover_tiles(zdir)
+    assert [p.name for p in found] == [p.name for p in plain]
+    assert split_vsizip(found[0]) == (
+        (zdir / "DTM_617_72_TIF_UTM32-ETRS89.zip").resolve(),
+        f"DTM_617_72_TIF_UTM32-ETRS89/{plain[0].name}",
+    )
+    a = build_vrt(mosaic_of([read_tile(p) for p in found]), tmp_path / "z.vrt")
+    b = build_vrt(mosaic_of([read_tile(p) for p in plain]), tmp_path / "p.vrt")
+    with rasterio.open(a) as za, rasterio.open(b) as pb:
+        np.testing.assert_array_equal(za.read(1), pb.read(1))
 
 
 def test_read_tile_checks_name_against_georeference(tmp_path: Path) -> None:

@@ -45,8 +45,15 @@ __all__ = [
     "load_planned_sites",
 ]
 
-#: accepted spellings of the cadastre fields (Matriklen2 first, then older deliveries)
-EJERLAV_FIELDS: tuple[str, ...] = ("ejerlavskode", "ejerlavsKode", "elavsKode", "elavskode")
+#: accepted spellings of the cadastre fields (Matriklen2 first, then older deliveries;
+#: ``landsejerlavskode`` is the old Matrikelkort GML's)
+EJERLAV_FIELDS: tuple[str, ...] = (
+    "ejerlavskode",
+    "ejerlavsKode",
+    "elavsKode",
+    "elavskode",
+    "landsejerlavskode",
+)
 MATRNR_FIELDS: tuple[str, ...] = ("matrikelnummer", "matrikelnr", "matrNr", "matrnr")
 
 #: Plandata.dk fields kept by :func:`load_local_plans` (in this order)

@@ -40,6 +40,7 @@ from klimakort.setup.tiles import (
     discover_tiles,
     mosaic_of,
     read_tile,
+    split_vsizip,
     tile_names_covering,
 )
 
@@ -118,6 +119,13 @@ def load_boundary(
     )
 
 
+def _tile_record(path: Path) -> dict[str, Any]:
+    zipped = split_vsizip(path)
+    if zipped is None:
+        return _file_record(path)
+    return {**_file_record(zipped[0]), "member": zipped[1]}
+
+
 def _file_record(path: Path, layer: str | None = None) -> dict[str, Any]:
     rec: dict[str, Any] = {"path": str(path.resolve()), "bytes": path.stat().st_size}
     if layer:
@@ -178,7 +186,7 @@ def _terrain(
         "spec": str(spec),
         "cell_m": tiles[0].res,
         "nodata": tiles[0].nodata,
-        "files": [_file_record(t.path) for t in tiles],
+        "files": [_tile_record(t.path) for t in tiles],
     }
     return clip, record, missing
 

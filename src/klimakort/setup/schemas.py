@@ -12,6 +12,8 @@ schema                          area.toml layer            klimakort fields
 ``matrikel_jordstykke``         ``parcels``                ``matrikel_id`` =
                                                            ``{ejerlavskode}-{matrikelnummer}``
 ``buildings``                   ``buildings``              ``building_id`` (first unique id)
+``bbr_institutions``            ``institutions``           ``kind`` (BBR use code 421 school,
+                                                           441 kindergarten), ``name``
 ``plandata_lokalplan``          ``local_plans``            ``plan_id`` = ``plannr`` (text)
 ``plandata_varmeplan``          ``heat_plans``             ``plan_id`` = ``planid`` (text)
 ``kdi_coastal_flood_risk``      ``coastal_flood_risk``     ``risk`` = ``DN`` (or 1)
@@ -296,7 +298,7 @@ class Derived:
 
 
 def _parcels(gdf: gpd.GeoDataFrame, out: Derived) -> gpd.GeoDataFrame:
-    ejerlav_names = (*EJERLAV_FIELDS, "landsejerlavskode")
+    ejerlav_names = EJERLAV_FIELDS
     if (
         "ejerlavskode" not in gdf.columns
         and "ejerlavLokalId" in gdf.columns

@@ -17,6 +17,7 @@ import glob
 import math
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,33 @@ class Tile:
         return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
 
 
+def _is_tif(name: str) -> bool:
+    return name.lower().endswith((".tif", ".tiff"))
+
+
+def zipped_tiles(zip_path: Path) -> list[Path]:
+    """The GeoTIFFs inside a zip (Dataforsyningen delivers DHM tiles in 10 km zips) as
+    GDAL ``/vsizip/`` paths, read in place without unpacking."""
+    with zipfile.ZipFile(zip_path) as z:
+        members = sorted(n for n in z.namelist() if _is_tif(n))
+    return [Path(f"/vsizip/{{{zip_path.resolve()}}}/{m}") for m in members]
+
+
+def split_vsizip(path: Path | str) -> tuple[Path, str] | None:
+    """``/vsizip/{ZIP}/MEMBER`` -> (ZIP, MEMBER); None for a plain path."""
+    m = re.fullmatch(r"/vsizip/\{(?P<zip>[^}]+)\}/(?P<member>.+)", str(path))
+    return (Path(m["zip"]), m["member"]) if m else None
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.suffix.lower() == ".zip":
+        return zipped_tiles(path)
+    return [path] if _is_tif(path.name) else []
+
+
 def discover_tiles(spec: str | Path) -> list[Path]:
-    """The GeoTIFFs of a folder (``*.tif``, ``*.tiff``, not recursive) or of a glob pattern.
+    """The GeoTIFFs of a folder (``*.tif``, ``*.tiff`` and the tiles inside ``*.zip``, not
+    recursive), of a zip, or of a glob pattern.
 
     Raises
     ------
@@ -129,15 +155,17 @@ def discover_tiles(spec: str | Path) -> list[Path]:
     """
     path = Path(spec)
     if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
+        files = sorted(p for p in path.iterdir() if p.is_file())
     elif path.is_file():
-        found = [path]
+        files = [path]
     else:
-        found = sorted(Path(p) for p in glob.glob(str(spec)) if Path(p).is_file())
+        files = sorted(Path(p) for p in glob.glob(str(spec)) if Path(p).is_file())
+    found = [t for f in files for t in _expand(f)]
     if not found:
         raise DataNotFoundError(
             f"no terrain tiles found at {spec}: give a folder of DHM GeoTIFFs "
-            "(DTM_1km_{N}_{E}.tif) or a glob such as 'dhm/DTM_1km_*.tif'"
+            "(DTM_1km_{N}_{E}.tif, or the zips they are delivered in) or a glob such as "
+            "'dhm/DTM_1km_*.tif'"
         )
     return found
 
@@ -241,6 +269,10 @@ def _vrt_dtype(dtype: str) -> str:
     return {"float32": "Float32", "float64": "Float64"}[dtype]
 
 
+def _source_name(path: Path) -> str:
+    return str(path) if split_vsizip(path) else str(path.resolve())
+
+
 def build_vrt(mosaic: Mosaic, dest: Path) -> Path:
     """Write a GDAL VRT over the mosaic's tiles (absolute paths), atomically.
 
@@ -263,7 +295,7 @@ def build_vrt(mosaic: Mosaic, dest: Path) -> Path:
         src_nodata = t.nodata if t.nodata is not None else nodata
         lines += [
             "    <ComplexSource>",
-            f'      <SourceFilename relativeToVRT="0">{escape(str(t.path.resolve()))}'
+            f'      <SourceFilename relativeToVRT="0">{escape(_source_name(t.path))}'
             "</SourceFilename>",
             "      <SourceBand>1</SourceBand>",
             f'      <SourceProperties RasterXSize="{t.width}" RasterYSize="{t.height}" '
