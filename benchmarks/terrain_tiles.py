@@ -102,7 +102,7 @@ def run_peer(folder: Path, out: Path, n: int, resolution: float | None) -> None:
         out, "w", driver="COG", width=band.shape[1], height=band.shape[0], count=1,
         dtype="float32", crs="EPSG:25832", transform=transform, nodata=-9999.0,
         compress="DEFLATE", predictor="3", blocksize=512, overviews="AUTO", resampling="AVERAGE",
-        BIGTIFF="IF_SAFER",
+        BIGTIFF="IF_SAFER", num_threads="ALL_CPUS",
     ) as dst:  # fmt: skip
         dst.write(band, 1)
 

@@ -164,3 +164,22 @@ def test_cli_area_init(
     with pytest.raises(SystemExit) as exc:
         main(["area", "init", str(tmp_path / "b"), "--terrain", str(tmp_path / "none")])
     assert exc.value.code == 2
+
+
+def test_zipped_tiles_are_recorded_by_zip_and_member(
+    downloads: dict[str, Path], tmp_path: Path
+) -> None:
+    import zipfile
+
+    zpath = tmp_path / "DTM_617_72_TIF_UTM32-ETRS89.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for tif in sorted(downloads["tiles"].glob("*.tif")):
+            z.write(tif, tif.name)
+    res = init_area(tmp_path / "a", terrain=zpath, boundary=downloads["boundary"],
+                    municipality="Ørby")  # fmt: skip
+    files = tomllib.loads(res.toml.read_text(encoding="utf-8"))["sources"]["terrain"]["files"]
+    assert {f["path"] for f in files} == {str(zpath.resolve())}
+    assert sorted(f["member"] for f in files) == sorted(
+        p.name for p in downloads["tiles"].glob("*.tif")
+    )
+    assert res.terrain.cells_missing == 0

@@ -102,7 +102,11 @@ def _bbox(text: str | None) -> list[float] | None:
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="Folder to write the area into.")],
     terrain: Annotated[
-        str, typer.Option(help="Folder or glob of DHM GeoTIFF tiles (DTM_1km_{N}_{E}.tif).")
+        str,
+        typer.Option(
+            help="Folder, zip or glob of DHM GeoTIFF tiles (DTM_1km_{N}_{E}.tif); "
+            "the 10 km zips of Dataforsyningen are read without unpacking."
+        ),
     ],
     boundary: Annotated[
         Path | None, typer.Option(help="Municipal boundary polygons (e.g. DAGI kommune).")
