@@ -254,7 +254,7 @@ def _get(url: str) -> tuple[int, bytes, str]:
 
 
 def _wait(proc: subprocess.Popen[bytes], url: str, log: Path) -> Any:
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 300
     while True:
         if proc.poll() is not None:
             pytest.fail(log.read_text(errors="replace"))
@@ -262,7 +262,7 @@ def _wait(proc: subprocess.Popen[bytes], url: str, log: Path) -> Any:
             return json.loads(_get(url)[1])
         except OSError:
             if time.monotonic() > deadline:
-                pytest.fail("the server did not come up in 150 s:\n" + log.read_text())
+                pytest.fail("the server did not come up in 300 s:\n" + log.read_text())
             time.sleep(0.5)
 
 
