@@ -183,3 +183,17 @@ def test_zipped_tiles_are_recorded_by_zip_and_member(
         p.name for p in downloads["tiles"].glob("*.tif")
     )
     assert res.terrain.cells_missing == 0
+
+
+def test_large_terrain_suggests_a_coarser_resolution(
+    downloads: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import klimakort.setup.init as init_mod
+
+    monkeypatch.setattr(init_mod, "LARGE_CELLS", 100)
+    res = init_area(tmp_path / "a", terrain=downloads["tiles"], boundary=downloads["boundary"],
+                    municipality="Ørby")  # fmt: skip
+    assert any("--resolution" in h for h in res.hints)
+    res2 = init_area(tmp_path / "b", terrain=downloads["tiles"], boundary=downloads["boundary"],
+                     municipality="Ørby", resolution=40.0)  # fmt: skip
+    assert res2.terrain.res == 40.0 and res2.terrain.width == res.terrain.width // 2

@@ -147,6 +147,9 @@ class InitResult:
     hints: list[str] = field(default_factory=list)
 
 
+#: terrain size (cells) above which area init suggests a coarser --resolution
+LARGE_CELLS = 50_000_000
+
 #: layers the suitability profiles use, and what to do without them
 _SUITABILITY_NEEDS: dict[str, str] = {
     "public_land": "sites are searched on public land only: add --layer public_land=FILE "
@@ -306,6 +309,12 @@ def init_area(
         toml_path.unlink()
         raise
     hints = [f"no {k} layer: {why}" for k, why in _SUITABILITY_NEEDS.items() if k not in layers]
+    cells = clip.width * clip.height
+    if cells > LARGE_CELLS:
+        hints.append(
+            f"the terrain has {cells / 1e6:.0f} M cells: the hazards need about 24 bytes per "
+            f"cell ({cells * 24 / 2**30:.1f} GB); rerun with --resolution 1.6 for a first look"
+        )
     return InitResult(
         toml_path, area_name, clip, len(terrain_rec["files"]), missing, reports, report_path, hints
     )
