@@ -245,36 +245,42 @@ def test_html_pages(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/html") and "Næste" in r.text
 
 
+# OGC API - Features Part 1 (/req/core/query-param-invalid): an invalid query parameter
+# answers 400 on every OGC route (other routes keep FastAPI's 422)
 @pytest.mark.parametrize(
     ("path", "params", "status", "detail"),
     [
         ("/collections/nope", {}, 404, "parcels"),
         ("/collections/nope/items", {}, 404, "parcels"),
-        ("/collections/parcels/items", {"bbox": "1,2,3"}, 422, "4 comma-separated numbers"),
-        ("/collections/parcels/items", {"bbox": "12.4,55.6,12.3,55.7"}, 422, "minimum is above"),
-        ("/collections/parcels/items", {"bbox": "12.3,55.6,12.4,95"}, 422, "outside the range"),
+        ("/collections/parcels/items", {"bbox": "1,2,3"}, 400, "4 comma-separated numbers"),
+        ("/collections/parcels/items", {"bbox": "12.4,55.6,12.3,55.7"}, 400, "minimum is above"),
+        ("/collections/parcels/items", {"bbox": "12.3,55.6,12.4,95"}, 400, "outside the range"),
         ("/collections/parcels/items", {"bbox": "0,40,20,60"}, 413, "km²"),
-        ("/collections/parcels/items", {"limit": 10_001}, 422, "between 1 and 10000"),
-        ("/collections/parcels/items", {"limit": 0}, 422, "between 1 and 10000"),
-        ("/collections/parcels/items", {"offset": -1}, 422, "0 or more"),
-        ("/collections/parcels/items", {"limit": "many"}, 422, "limit"),
-        ("/collections/parcels/items", {"crs": "EPSG:4326"}, 422, "use one of"),
+        ("/collections/parcels/items", {"limit": 10_001}, 400, "between 1 and 10000"),
+        ("/collections/parcels/items", {"limit": 0}, 400, "between 1 and 10000"),
+        ("/collections/parcels/items", {"offset": -1}, 400, "0 or more"),
+        ("/collections/parcels/items", {"limit": "many"}, 400, "limit"),
+        ("/collections/parcels/items", {"crs": "EPSG:4326"}, 400, "use one of"),
         (
             "/collections/parcels/items",
             {"bbox-crs": "EPSG:3857", "bbox": "1,2,3,4"},
-            422,
+            400,
             "use one of",
         ),
-        ("/collections/parcels/items", {"filter": "area_m2 >"}, 422, "position"),
-        ("/collections/parcels/items", {"filter": "colour = 'red'"}, 422, "queryables are"),
+        ("/collections/parcels/items", {"filter": "area_m2 >"}, 400, "position"),
+        ("/collections/parcels/items", {"filter": "colour = 'red'"}, 400, "queryables are"),
         (
             "/collections/parcels/items",
-            {"filter": "a=1", "filter-lang": "cql2-json"},
-            422,
+            {"filter": "a=1", "filter-lang": "ecql"},
+            400,
             "cql2-text",
         ),
-        ("/collections/parcels/items", {"f": "xml"}, 422, "f=json or f=html"),
+        ("/collections/parcels/items", {"f": "xml"}, 400, "f=json or f=html"),
         ("/collections/parcels/items/does-not-exist", {}, 404, "does-not-exist"),
+        ("/collections/parcels/items/x", {"crs": "EPSG:3857"}, 400, "use one of"),
+        ("/", {"f": "xml"}, 400, "f=json or f=html"),
+        ("/conformance", {"f": "pdf"}, 400, "f=json or f=html"),
+        ("/collections", {"f": "xml"}, 400, "f=json or f=html"),
     ],
 )
 def test_errors_are_problem_json(
@@ -288,6 +294,26 @@ def test_errors_are_problem_json(
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     assert detail in r.json()["detail"]
+
+
+def test_invalid_parameters_are_400_only_on_ogc_routes(client: TestClient) -> None:
+    """A FastAPI validation error: 400 on an OGC route, 422 elsewhere (both problem+json)."""
+    ogc = client.get("/collections/parcels/items", params={"offset": "x"})
+    other = client.get("/point", params={"x": "abc", "y": 1})
+    assert (ogc.status_code, other.status_code) == (400, 422)
+    assert ogc.headers["content-type"] == other.headers["content-type"] == PROBLEM
+    assert "offset" in ogc.json()["detail"] and ogc.json()["status"] == 400
+
+
+def test_openapi_declares_400_on_ogc_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    ogc = ["/", "/conformance", "/collections", "/collections/{cid}", "/collections/{cid}/items"]
+    ogc += ["/collections/{cid}/items/{fid}", "/collections/{cid}/queryables"]
+    for path in ogc:
+        responses = paths[path]["get"]["responses"]
+        assert PROBLEM in responses["400"]["content"], path
+        assert "422" not in responses, path
+    assert "422" in paths["/point"]["get"]["responses"]
 
 
 def test_items_etag_and_revalidation(client: TestClient) -> None:

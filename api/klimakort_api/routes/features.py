@@ -16,9 +16,10 @@ from klimakort.features.queryables import SCHEMA_JSON, queryables
 from klimakort.io import crs_uri
 from klimakort.service import Workspace
 from klimakort_api.deps import SettingsDep, WorkspaceDep
+from klimakort_api.problems import OGC_RESPONSES, OGCRoute
 from klimakort_api.routes.landing import AcceptHeader, FormatQuery, base_url
 
-router = APIRouter(tags=["OGC API - Features"])
+router = APIRouter(tags=["OGC API - Features"], route_class=OGCRoute, responses=OGC_RESPONSES)
 
 _GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {geojson.GEOJSON: {}, "text/html": {}}, "description": "GeoJSON or HTML"}
