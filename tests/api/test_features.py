@@ -213,6 +213,77 @@ def test_filter_on_flooded_areas(client: TestClient, workspace) -> None:  # type
     assert all(f["properties"]["scenario"] == "2100" for f in doc["features"])
 
 
+UTM = "http://www.opengis.net/def/crs/EPSG/0/25832"
+
+
+def _wkt_polygon(coords: list[tuple[float, float]]) -> str:
+    ring = ", ".join(f"{x:.3f} {y:.3f}" for x, y in [*coords, coords[0]])
+    return f"POLYGON(({ring}))"
+
+
+def test_spatial_filters_match_shapely(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
+    import shapely
+
+    gdf = workspace.features("parcels")
+    x0, y0, x1, y1 = gdf.total_bounds
+    cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 5
+    tri = [(cx - w, cy - w / 2), (cx + w, cy - w / 3), (cx, cy + w)]
+    poly = shapely.Polygon(tri)
+    geoms = gdf.geometry.to_numpy()
+    for op, predicate in (
+        ("S_INTERSECTS", shapely.intersects),
+        ("S_WITHIN", shapely.within),
+        ("S_DISJOINT", shapely.disjoint),
+    ):
+        text = f"{op}(geometry, {_wkt_polygon(tri)})"
+        doc = get_items(client, "parcels", filter=text, **{"filter-crs": UTM}, limit=10_000)
+        expected = gdf["fid"][predicate(geoms, poly)].tolist()
+        assert doc["numberMatched"] == len(expected) > 10, op
+        assert [f["id"] for f in doc["features"]] == expected, op
+    # CQL2-JSON, the literal first, with a property filter and a bbox on top
+    as_json = {
+        "op": "and",
+        "args": [
+            {
+                "op": "s_contains",
+                "args": [shapely.geometry.mapping(poly), {"property": "geometry"}],
+            },
+            {"op": ">", "args": [{"property": "area_m2"}, 800]},
+        ],
+    }
+    box = (cx - w, cy - w, cx, cy + w)
+    doc = get_items(
+        client,
+        "parcels",
+        filter=json.dumps(as_json),
+        **{"filter-lang": "cql2-json", "filter-crs": UTM, "bbox-crs": UTM},
+        bbox=",".join(map(str, box)),
+        limit=10_000,
+    )
+    keep = shapely.within(geoms, poly) & (gdf["area_m2"] > 800).to_numpy()
+    keep &= shapely.intersects(geoms, shapely.box(*box))
+    assert [f["id"] for f in doc["features"]] == gdf["fid"][keep].tolist()
+    assert 0 < doc["numberMatched"] < int(shapely.within(geoms, poly).sum())
+
+
+def test_spatial_filter_in_crs84(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
+    import shapely
+
+    gdf = workspace.features("parcels").to_crs("OGC:CRS84")
+    box = (12.385, 55.62, 12.40, 55.63)
+    doc = get_items(
+        client,
+        "parcels",
+        filter=f"S_WITHIN(geometry, BBOX({','.join(map(str, box))}))",
+        limit=10_000,
+    )
+    expected = gdf["fid"][shapely.within(gdf.geometry.to_numpy(), shapely.box(*box))].tolist()
+    assert [f["id"] for f in doc["features"]] == expected and len(expected) > 10
+    # the same bbox as bbox= selects the parcels that intersect it: a superset
+    both = get_items(client, "parcels", bbox=",".join(map(str, box)), limit=10_000)
+    assert set(expected) < {f["id"] for f in both["features"]}
+
+
 def test_single_item(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
     fid = workspace.features("institutions")["fid"].iloc[1]  # a name with Danish letters
     page = get_items(client, "institutions", limit=10)
@@ -276,6 +347,25 @@ def test_html_pages(client: TestClient) -> None:
             "cql2-text",
         ),
         ("/collections/parcels/items", {"f": "xml"}, 400, "f=json or f=html"),
+        ("/collections/parcels/items", {"filter-crs": "EPSG:3857"}, 400, "use one of"),
+        (
+            "/collections/parcels/items",
+            {"filter": "S_INTERSECTS(geometry, POINT(1))"},
+            400,
+            "not valid WKT",
+        ),
+        (
+            "/collections/parcels/items",
+            {"filter": '{"op": "=", "args": [1]}', "filter-lang": "cql2-json"},
+            400,
+            "takes 2 arguments",
+        ),
+        (
+            "/collections/parcels/items",
+            {"filter": "S_INTERSECTS(area_m2, POINT(1 2))"},
+            400,
+            "is not one",
+        ),
         ("/collections/parcels/items/does-not-exist", {}, 404, "does-not-exist"),
         ("/collections/parcels/items/x", {"crs": "EPSG:3857"}, 400, "use one of"),
         ("/", {"f": "xml"}, 400, "f=json or f=html"),

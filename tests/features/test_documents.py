@@ -119,7 +119,8 @@ def test_queryables_types_and_validation(frame: gpd.GeoDataFrame) -> None:
     doc = queryables(frame, schema_id="http://h/q", title="T")
     jsonschema.Draft202012Validator.check_schema(doc)
     props = doc["properties"]
-    assert set(props) == {"scenario", "depth_class", "area_m2", "note", "ok"}
+    assert set(props) == {"geometry", "scenario", "depth_class", "area_m2", "note", "ok"}
+    assert props["geometry"]["x-ogc-role"] == "primary-geometry"  # for S_INTERSECTS etc.
     assert props["depth_class"]["type"] == "integer"
     assert props["area_m2"]["type"] == "number"
     assert props["ok"]["type"] == "boolean"

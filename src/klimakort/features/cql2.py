@@ -511,15 +511,27 @@ class _Parser:
         if tok.kind != "string":
             raise ParameterError(f"filter: {kind}() takes a quoted date, e.g. {kind}('2024-05-01')")
         self._expect("punct", ")", "')'")
-        try:
-            ts = pd.Timestamp(tok.value)
-        except ValueError as exc:
-            raise ParameterError(f"filter: {kind}({tok.text}) is not a valid date: {exc}") from None
-        if ts is pd.NaT:
-            raise ParameterError(f"filter: {kind}({tok.text}) is not a date")
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return Literal(ts.normalize() if kind == "DATE" else ts)
+        return instant_literal(kind, tok.value, tok.text)
+
+
+def instant_literal(kind: str, value: str, shown: str | None = None) -> Literal:
+    """A ``DATE`` (midnight) or ``TIMESTAMP`` literal in naive UTC.
+
+    Raises
+    ------
+    ParameterError
+        ``value`` is not a date or time.
+    """
+    shown = repr(value) if shown is None else shown
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError as exc:
+        raise ParameterError(f"filter: {kind}({shown}) is not a valid date: {exc}") from None
+    if ts is pd.NaT:
+        raise ParameterError(f"filter: {kind}({shown}) is not a date")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return Literal(ts.normalize() if kind == "DATE" else ts)
 
 
 def parse_cql2(text: str) -> Expr:
@@ -562,7 +574,8 @@ def properties(expr: Expr) -> set[str]:
 
 
 def check_properties(expr: Expr, queryables: Iterable[str]) -> None:
-    """Raise ParameterError naming the valid properties when ``expr`` uses others."""
+    """Raise ParameterError naming the valid properties when ``expr`` uses others, or
+    when a spatial function compares a property that is not the geometry."""
     known = list(queryables)
     unknown = sorted(properties(expr) - set(known))
     if unknown:
@@ -570,6 +583,23 @@ def check_properties(expr: Expr, queryables: Iterable[str]) -> None:
             f"filter: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
             f"{', '.join(repr(u) for u in unknown)}; the queryables are: {', '.join(known)}"
         )
+    _check_geometry_operands(expr)
+
+
+def _check_geometry_operands(expr: Expr) -> None:
+    """Raise ParameterError when a spatial function compares a non-geometry property."""
+    if isinstance(expr, (And, Or)):
+        for e in expr.operands:
+            _check_geometry_operands(e)
+    elif isinstance(expr, Not):
+        _check_geometry_operands(expr.operand)
+    elif isinstance(expr, Spatial):
+        for node in (expr.left, expr.right):
+            if isinstance(node, Property) and node.name != GEOMETRY:
+                raise ParameterError(
+                    f"filter: {expr.op} compares geometries; property {node.name!r} is not "
+                    f"one: use {GEOMETRY!r} or a geometry literal"
+                )
 
 
 # ---------------------------------------------------------------------------- evaluator
@@ -860,3 +890,14 @@ def spatial_prefilters(expr: Expr) -> list[shapely.Geometry]:
         if isinstance(part, Spatial) and part.op != "S_DISJOINT":
             out += [g.geometry for g in (part.left, part.right) if isinstance(g, GeometryLiteral)]
     return out
+
+
+def has_spatial(expr: Expr) -> bool:
+    """Whether ``expr`` uses a spatial function."""
+    if isinstance(expr, Spatial):
+        return True
+    if isinstance(expr, (And, Or)):
+        return any(has_spatial(e) for e in expr.operands)
+    if isinstance(expr, Not):
+        return has_spatial(expr.operand)
+    return False

@@ -4,7 +4,8 @@
 the storage CRS, its CRS84 copy (coordinates rounded to 7 decimals, about 1 cm) and
 an STRtree per CRS, all built on first use. :func:`feature_index` keeps one index per
 (workspace, collection) and rebuilds it when :meth:`Workspace.revision` changes.
-:func:`run_query` answers an :class:`ItemsQuery` (bbox, CQL2 filter, offset, limit).
+:func:`run_query` answers an :class:`ItemsQuery` (bbox, CQL2-text or CQL2-JSON filter with
+spatial functions in the filter CRS, offset, limit).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pyproj import CRS
 from pyproj.exceptions import ProjError
 
 from klimakort.errors import ParameterError, RequestTooLargeError
-from klimakort.features import cql2
+from klimakort.features import cql2, cql2_json
 from klimakort.io.crs_uri import CRS84, crs_uri
 from klimakort.io.geojson_input import transformer
 
@@ -114,6 +115,35 @@ def check_bbox(
             f"bbox covers {km2:,.0f} km², more than the {max_km2:,.0f} km² this service "
             "allows per request; ask for a smaller bbox"
         )
+
+
+#: the filter languages ``filter-lang`` may name (the first is the default)
+FILTER_LANGS: tuple[str, ...] = ("cql2-text", "cql2-json")
+
+
+def filter_lang(value: str | None) -> str:
+    """The ``filter-lang`` parameter checked (default ``cql2-text``).
+
+    Raises
+    ------
+    ParameterError
+        A language other than :data:`FILTER_LANGS`.
+    """
+    if value is None or value.strip() == "":
+        return FILTER_LANGS[0]
+    lang = value.strip().lower()
+    if lang not in FILTER_LANGS:
+        raise ParameterError(
+            f"filter-lang={value!r} is not supported; use {' or '.join(FILTER_LANGS)}"
+        )
+    return lang
+
+
+def parse_filter(text: str, lang: str = "cql2-text") -> cql2.Expr:
+    """Parse a filter in ``lang`` (one of :data:`FILTER_LANGS`)."""
+    if filter_lang(lang) == "cql2-json":
+        return cql2_json.parse_cql2_json(text)
+    return cql2.parse_cql2(text)
 
 
 def check_paging(limit: int, offset: int, max_features: int) -> None:
@@ -260,7 +290,11 @@ class ItemsQuery:
     limit, offset : int
         Paging.
     filter : str or None
-        CQL2-text filter.
+        CQL2 filter in ``filter_lang``.
+    filter_lang : str
+        ``cql2-text`` or ``cql2-json``.
+    filter_crs : str
+        URI of the CRS of the filter's geometry literals.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -269,6 +303,8 @@ class ItemsQuery:
     limit: int = 100
     offset: int = 0
     filter: str | None = None
+    filter_lang: str = "cql2-text"
+    filter_crs: str = CRS84
 
 
 @dataclass(frozen=True)
@@ -279,19 +315,42 @@ class QueryResult:
     number_matched: int
 
 
+def geometry_column(index: FeatureIndex, uri: str, rows: np.ndarray) -> cql2.GeometryColumn:
+    """The geometries of ``rows`` in ``uri``, pre-selected by the STRtree of ``uri``."""
+    values = np.asarray(index.in_crs(uri).geometry.array)[rows]
+    tree = index.tree(uri)
+
+    def near(geom: shapely.Geometry) -> np.ndarray:
+        return np.isin(rows, tree.query(geom))
+
+    return cql2.GeometryColumn(values, near)
+
+
 def match_rows(index: FeatureIndex, query: ItemsQuery) -> np.ndarray:
-    """Row positions (ascending) matching the bbox and filter of ``query``."""
+    """Row positions (ascending) matching the bbox and filter of ``query``.
+
+    The bbox, and the geometry literals every match must meet (a spatial function
+    AND-ed at the top of the filter), select rows through the STRtree first; the
+    filter is then evaluated on those rows only.
+    """
     expr = None
     if query.filter is not None and query.filter.strip():
-        expr = cql2.parse_cql2(query.filter)
-        cql2.check_properties(expr, queryable_columns(index.frame))
+        expr = parse_filter(query.filter, query.filter_lang)
+        cql2.check_properties(expr, [*queryable_columns(index.frame), cql2.GEOMETRY])
     if query.bbox is not None:
         rows = index.bbox_rows(query.bbox, query.bbox_crs)
     else:
         rows = np.arange(len(index.frame))
-    if expr is not None and len(rows):
+    if expr is None:
+        return rows
+    for geom in cql2.spatial_prefilters(expr):
+        rows = np.intersect1d(rows, index.tree(query.filter_crs).query(geom))
+    if len(rows):
         props = index.frame.iloc[rows].drop(columns=index.frame.geometry.name)
-        rows = rows[cql2.evaluate(expr, props)]
+        geometry = None
+        if cql2.has_spatial(expr):
+            geometry = geometry_column(index, query.filter_crs, rows)
+        rows = rows[cql2.evaluate(expr, props, geometry)]
     return rows
 
 
