@@ -713,7 +713,9 @@ class _Evaluator:
             mask = pd.Series(np.full(self.n, bool(result)), index=self.frame.index, dtype="boolean")
         for v in null_of:
             if isinstance(v, pd.Series):
-                mask = mask.mask(v.isna().to_numpy(), pd.NA)
+                isna = v.isna().to_numpy()
+                if isna.any():
+                    mask = mask.mask(isna, pd.NA)
         return mask
 
     def eval(self, node: Expr) -> pd.Series:
@@ -797,7 +799,7 @@ class _Evaluator:
         missing = shapely.is_missing(a)
         if not isinstance(right, GeometryLiteral):
             missing |= shapely.is_missing(self.geometries(right, node.op))
-        return out.mask(missing, pd.NA)
+        return out.mask(missing, pd.NA) if missing.any() else out
 
     def like(self, node: Like) -> pd.Series:
         s = self.value(node.subject)

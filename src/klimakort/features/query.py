@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
@@ -181,6 +182,7 @@ class FeatureIndex:
     _frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
+    _properties: pd.DataFrame | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def in_crs(self, uri: str) -> gpd.GeoDataFrame:
@@ -211,6 +213,17 @@ class FeatureIndex:
         """Row positions (ascending) of features intersecting ``bbox`` given in ``uri``."""
         rows = self.tree(uri).query(shapely.box(*bbox), predicate="intersects")
         return np.sort(rows)
+
+    def properties(self, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
+        """The property ``columns`` of ``rows`` (positions) as a plain data frame."""
+        with self._lock:
+            if self._properties is None:
+                geom = self.frame.geometry.name
+                self._properties = pd.DataFrame(
+                    {c: self.frame[c] for c in self.frame.columns if c != geom}
+                )
+        frame = self._properties[columns]
+        return frame if len(rows) == len(frame) else frame.iloc[rows]
 
     def position(self, fid: str) -> int | None:
         """Row position of the feature with id ``fid`` (None when unknown)."""
@@ -321,7 +334,9 @@ def geometry_column(index: FeatureIndex, uri: str, rows: np.ndarray) -> cql2.Geo
     tree = index.tree(uri)
 
     def near(geom: shapely.Geometry) -> np.ndarray:
-        return np.isin(rows, tree.query(geom))
+        mask = np.zeros(len(index.frame), dtype=bool)
+        mask[tree.query(geom)] = True
+        return mask[rows]
 
     return cql2.GeometryColumn(values, near)
 
@@ -344,9 +359,11 @@ def match_rows(index: FeatureIndex, query: ItemsQuery) -> np.ndarray:
     if expr is None:
         return rows
     for geom in cql2.spatial_prefilters(expr):
-        rows = np.intersect1d(rows, index.tree(query.filter_crs).query(geom))
+        near = np.zeros(len(index.frame), dtype=bool)
+        near[index.tree(query.filter_crs).query(geom)] = True
+        rows = rows[near[rows]]
     if len(rows):
-        props = index.frame.iloc[rows].drop(columns=index.frame.geometry.name)
+        props = index.properties(sorted(cql2.properties(expr) - {cql2.GEOMETRY}), rows)
         geometry = None
         if cql2.has_spatial(expr):
             geometry = geometry_column(index, query.filter_crs, rows)
