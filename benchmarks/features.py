@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/features.py [--parcels 100000] [--repeat 15]`
 
 Builds ``--parcels`` synthetic square parcels (EPSG:25832, properties ``area_m2``,
 ``land_use``, ``public``) in one :class:`klimakort.features.query.FeatureIndex` and times,
-per filter (median of ``--repeat`` runs, warm: STRtree and CRS copies built once before):
+per filter (the best of ``--repeat`` warm runs: the machine is shared and noisy; STRtree
+and CRS copies built once before):
 
 - klimakort: parsing alone, and :func:`~klimakort.features.query.match_rows` (parse, STRtree
   pre-selection by the literal's bounds, vectorised evaluation);
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -94,14 +94,14 @@ def filters(n: int) -> dict[str, tuple[str, str, str]]:
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` calls, and the last result."""
+    """Fastest of ``repeat`` calls (seconds), and the last result."""
     out = fn()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+    return min(times), out
 
 
 def _pygeofilter(frame: gpd.GeoDataFrame) -> dict[str, Callable[..., Any]] | None:
@@ -153,7 +153,7 @@ def main() -> None:
     index.tree(UTM)
     index.tree(CRS84)
     peer = _pygeofilter(frame)
-    print(f"{args.parcels:,} parcels, median of {args.repeat} warm runs")
+    print(f"{args.parcels:,} parcels, best of {args.repeat} warm runs")
     print(f"{'filter':46} {'tool':12} {'parse':>9} {'match':>9} {'rows':>7}")
     for name, (lang, text, fcrs) in filters(args.parcels).items():
         if lang != "cql2-text" and not hasattr(query, "parse_filter"):

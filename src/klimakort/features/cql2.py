@@ -784,15 +784,13 @@ class _Evaluator:
         a = self.geometries(left, node.op)
         predicate = SPATIAL_OPS[op]
         if isinstance(right, GeometryLiteral) and self.geometry is not None:
-            # only rows whose bounds meet the literal's can intersect it
+            # only rows whose bounds meet the literal's can intersect it; the literal goes
+            # first, prepared, with the converse predicate (much faster in GEOS)
             lit = right.geometry
+            shapely.prepare(lit)
             near = np.flatnonzero(self.geometry.near(lit))
-            hit = np.zeros(self.n, dtype=bool)
-            if op == "S_DISJOINT":
-                hit[:] = True
-                hit[near] = shapely.disjoint(a[near], lit)
-            else:
-                hit[near] = predicate(a[near], lit)
+            hit = np.full(self.n, op == "S_DISJOINT", dtype=bool)
+            hit[near] = SPATIAL_OPS[CONVERSE[op]](lit, a[near])
         else:
             hit = np.asarray(predicate(a, self.geometries(right, node.op)), dtype=bool)
         out = pd.Series(hit, index=self.frame.index, dtype="boolean")

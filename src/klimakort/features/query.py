@@ -215,15 +215,16 @@ class FeatureIndex:
         return np.sort(rows)
 
     def properties(self, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
-        """The property ``columns`` of ``rows`` (positions) as a plain data frame."""
+        """The property ``columns`` (at least) of ``rows`` (positions) as a plain data frame."""
         with self._lock:
             if self._properties is None:
                 geom = self.frame.geometry.name
                 self._properties = pd.DataFrame(
                     {c: self.frame[c] for c in self.frame.columns if c != geom}
                 )
-        frame = self._properties[columns]
-        return frame if len(rows) == len(frame) else frame.iloc[rows]
+        if len(rows) == len(self._properties):
+            return self._properties  # every row: no copy (the evaluator only reads)
+        return self._properties[columns].iloc[rows]
 
     def position(self, fid: str) -> int | None:
         """Row position of the feature with id ``fid`` (None when unknown)."""
