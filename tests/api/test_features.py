@@ -279,9 +279,19 @@ def test_spatial_filter_in_crs84(client: TestClient, workspace) -> None:  # type
     )
     expected = gdf["fid"][shapely.within(gdf.geometry.to_numpy(), shapely.box(*box))].tolist()
     assert [f["id"] for f in doc["features"]] == expected and len(expected) > 10
-    # the same bbox as bbox= selects the parcels that intersect it: a superset
+    # bbox= selects the parcels that intersect it: a superset, equal to S_INTERSECTS
     both = get_items(client, "parcels", bbox=",".join(map(str, box)), limit=10_000)
     assert set(expected) < {f["id"] for f in both["features"]}
+    same = get_items(
+        client,
+        "parcels",
+        filter=json.dumps(
+            {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": box}]}
+        ),
+        **{"filter-lang": "cql2-json"},
+        limit=10_000,
+    )
+    assert [f["id"] for f in same["features"]] == [f["id"] for f in both["features"]]
 
 
 def test_single_item(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]

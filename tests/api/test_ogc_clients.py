@@ -172,12 +172,18 @@ def test_owslib_reads_documents_pages_and_filters(server: str) -> None:
         == api_ids(server, "parcels", bbox=",".join(map(str, BBOX)))[0]
     )
     text = "area_m2 > 1000 AND public = false"
-    filtered = api.collection_items("parcels", filter=text, limit=1000)
+    filtered = api.collection_items("parcels", filter=text, limit=5000)
     m, fids = api_ids(server, "parcels", filter=text)
     assert 0 < filtered["numberMatched"] == m < matched
     assert [f["id"] for f in filtered["features"]] == fids
     assert all(f["properties"]["area_m2"] > 1000 for f in filtered["features"])
-    assert {"area_m2", "public"} <= set(api.collection_queryables("parcels")["properties"])
+    queryables = api.collection_queryables("parcels")["properties"]
+    assert {"geometry", "area_m2", "public"} <= set(queryables)
+    # a CQL2 spatial filter through OWSLib selects what bbox= selects
+    spatial = f"S_INTERSECTS(geometry, BBOX({', '.join(map(str, BBOX))}))"
+    hits = api.collection_items("parcels", filter=spatial, limit=5000)
+    assert [f["id"] for f in hits["features"]] == api_ids(server, "parcels", filter=spatial)[1]
+    assert hits["numberMatched"] == part["numberMatched"]
 
 
 # ------------------------------------------------------------------------ QGIS
