@@ -93,6 +93,12 @@ def api_ids(base: str, cid: str, **params: Any) -> tuple[int, list[str]]:
     return matched, ids
 
 
+def number_matched(base: str, cid: str, **params: Any) -> int:
+    """``numberMatched`` of a query (one request)."""
+    query = urllib.parse.urlencode({"limit": 1, **params})
+    return int(_get_json(f"{base}/collections/{cid}/items?{query}")["numberMatched"])
+
+
 # ------------------------------------------------------------------------ GDAL
 
 
@@ -131,8 +137,27 @@ def test_ogr2ogr_spatial_filter_equals_bbox_query(server: str, tmp_path: Path) -
     assert "bbox=" in log, "ogr2ogr did not send the spatial filter as bbox"
     matched, ids = api_ids(server, "parcels", bbox=",".join(map(str, BBOX)))
     copied = _gpkg_ids(out)
-    assert 100 < matched < api_ids(server, "parcels", limit=1)[0]
+    assert 100 < matched < number_matched(server, "parcels")
     assert len(copied) == matched and sorted(copied) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "area_m2 > 1000 AND land_use = 'residential'",
+        "(area_m2 BETWEEN 200 AND 900 OR public = 1) AND NOT land_use IN ('residential')",
+        "matrikelnummer LIKE '1%'",
+    ],
+)
+def test_ogr2ogr_where_equals_cql2_filter(server: str, tmp_path: Path, where: str) -> None:
+    """GDAL evaluates ``-where`` itself (OGR SQL): an independent check of the CQL2 filter."""
+    out = tmp_path / "where.gpkg"
+    _ogr2ogr(server, out, "-oo", "PAGE_SIZE=1000", "-where", where)
+    cql2 = where.replace("public = 1", "public = true")
+    matched, ids = api_ids(server, "parcels", filter=cql2)
+    copied = _gpkg_ids(out)
+    assert 0 < len(copied) == matched < number_matched(server, "parcels")
+    assert sorted(copied) == sorted(ids)
 
 
 # ------------------------------------------------------------------------ OWSLib
