@@ -38,6 +38,7 @@ from klimakort.io.raster import READ_ENV
 __all__ = [
     "HASH_BYTES",
     "HAZARD_LAYERS",
+    "area_inputs",
     "describe_changes",
     "digest",
     "file_fingerprint",
@@ -177,6 +178,28 @@ def hazard_inputs(cfg: AreaConfig) -> dict[str, Any]:
                 "files": _fingerprints(vector_files(ref.path)),
             }
         )
+    return out
+
+
+def area_inputs(cfg: AreaConfig) -> dict[str, Any]:
+    """Every input of an area (all rasters and layers), like :func:`hazard_inputs`.
+
+    For results that read more than the hazards do (suitability reads parcels, public
+    land, institutions, ...).
+    """
+    out = hazard_inputs(cfg)
+    lc = cfg.landcover
+    out["landcover"] = (
+        None
+        if lc is None
+        else {"config": lc.model_dump(mode="json"), "files": _fingerprints(raster_files(lc.path))}
+    )
+    for key, ref in sorted(cfg.layers.items()):
+        if key not in out:
+            out[key] = {
+                "config": ref.model_dump(mode="json"),
+                "files": _fingerprints(vector_files(ref.path)),
+            }
     return out
 
 

@@ -399,10 +399,35 @@ class HazardStore:
 
         return self._atomic_dir(dest, write)
 
-    def prune(self, keep: int = KEEP) -> list[Path]:
-        """Remove all but the ``keep`` most recently computed rain-flow folders."""
+    def derived_dir(self, kind: str, key: str) -> Path:
+        """Folder of a derived table (e.g. ``candidate_sites``) with ``key``."""
+        return self.root / "derived" / f"{kind}-{key[:16]}"
+
+    def save_table(self, kind: str, manifest: Mapping[str, Any], table: gpd.GeoDataFrame) -> Path:
+        """Store a table derived from the hazards (and other inputs) under ``manifest``'s key."""
+        key = digest(manifest)
+
+        def write(d: Path) -> None:
+            _save_table(d, "table", table)
+            _write_json(d / "manifest.json", {**manifest, "key": key, "created": _now()})
+
+        dest = self._atomic_dir(self.derived_dir(kind, key), write)
+        with contextlib.suppress(OSError):
+            self.prune(pattern=f"derived/{kind}-*")
+        return dest
+
+    def load_table(self, kind: str, manifest: Mapping[str, Any]) -> gpd.GeoDataFrame | None:
+        """The stored table of ``kind`` for ``manifest``; None when not stored."""
+        key = digest(manifest)
+        folder = self.derived_dir(kind, key)
+        if self.manifest(folder, key) is None:
+            return None
+        return _load_table(folder, "table.parquet")
+
+    def prune(self, keep: int = KEEP, pattern: str = "rainflow-*") -> list[Path]:
+        """Remove all but the ``keep`` most recently computed folders matching ``pattern``."""
         folders = []
-        for folder in self.root.glob("rainflow-*"):
+        for folder in self.root.glob(pattern):
             doc = None
             with contextlib.suppress(OSError, json.JSONDecodeError):
                 doc = _read_json(folder / "manifest.json")
