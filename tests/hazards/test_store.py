@@ -98,6 +98,9 @@ def test_stored_hazards_equal_fresh_ones_bit_for_bit(
     again = load_or_compute_hazards(cfg, SCENARIOS, progress=said.append)
     _assert_equal_hazards(fresh, again)
     assert any(m.startswith("hazards reused from ") and "computed 20" in m for m in said)
+    # the scenario-independent minimum flooding level is one file on disk
+    mfl = list((area.parent / ".klimakort" / "hazards").glob("rainflow-*/scenarios/*/sea_mfl.npy"))
+    assert len(mfl) == 2 and mfl[0].stat().st_ino == mfl[1].stat().st_ino
 
 
 def test_the_manifest_says_what_the_hazards_came_from(area: Path) -> None:

@@ -35,6 +35,7 @@ manifest is never read.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import json
 import os
 import shutil
@@ -395,6 +396,7 @@ class HazardStore:
                 },
             }
             _write_json(d / "result.json", result)
+            _share_identical(d, dest.parent, ("sea_mfl.npy", "gw_head.npy"))
             _write_json(d / "manifest.json", {**manifest, "key": key, "created": _now()})
 
         return self._atomic_dir(dest, write)
@@ -491,6 +493,27 @@ class HazardStore:
                 outside_hull=_load_array(folder, "gw_outside_hull.npy", mmap=True),
             )
         return ScenarioHazards(sc, res["rain_mm"], res["sea_level_m"], cb, sea, gw)
+
+
+def _share_identical(folder: Path, siblings: Path, names: Sequence[str]) -> None:
+    """Hard-link files equal to a sibling scenario's (the minimum flooding level and the
+    groundwater head are the same in every scenario): one copy on disk and in the cache."""
+    for name in names:
+        mine = folder / name
+        if not mine.is_file():
+            continue
+        for other in siblings.glob(f"*/{name}"):
+            if other.parent == folder or other.stat().st_size != mine.stat().st_size:
+                continue
+            if filecmp.cmp(mine, other, shallow=False):
+                link = mine.with_name(f".{name}.link")
+                try:
+                    os.link(other, link)
+                    os.replace(link, mine)
+                except OSError:  # no hard links on this file system: keep the copy
+                    with contextlib.suppress(OSError):
+                        link.unlink()
+                break
 
 
 def _now() -> str:
