@@ -176,6 +176,12 @@ def test_a_half_written_folder_is_never_read(area: Path, monkeypatch: pytest.Mon
     _same_raster(
         hz.scenarios["2100"].cloudburst.flood_depth, again.scenarios["2100"].cloudburst.flood_depth
     )
+    (rf_dir / "filled.npy").unlink()  # a store damaged by hand is computed again, not fatal
+    said.clear()
+    third = load_or_compute_hazards(cfg, ("2100",), progress=said.append)
+    assert any("are unreadable" in m for m in said)
+    _same_raster(hz.rainflow.filled, third.rainflow.filled)
+    assert (rf_dir / "filled.npy").is_file()
 
 
 def test_an_unwritable_store_still_gives_the_hazards(area: Path, tmp_path: Path) -> None:

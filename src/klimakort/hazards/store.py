@@ -603,17 +603,20 @@ def load_or_compute_hazards(
     rf_key = digest(rf_manifest)
     sc_manifests = {sc.name: scenario_manifest(rf_key, sc, options) for sc in loaded}
     rf_doc = None if recompute else store.manifest(store.rainflow_dir(rf_key), rf_key)
-    if rf_doc is None:
-        why = "--recompute" if recompute else _why_rainflow(store, rf_manifest)
-        say(f"computing hazards: {why}")
-        hz = compute_hazards(cfg, scenarios, options, progress=say)
-        say("storing the hazards for reuse")
-        _try_save(say, "hazards", lambda: store.save_rainflow(rf_manifest, hz.terrain, hz.rainflow))
-        _save_scenarios(store, say, hz.scenarios, sc_manifests)
-        with contextlib.suppress(OSError):
-            store.prune()
-        return hz
-    return _load(store, cfg, options, params, loaded, rf_doc, sc_manifests, say)
+    why = "--recompute" if recompute else ""
+    if rf_doc is not None:
+        try:
+            return _load(store, cfg, options, params, loaded, rf_doc, sc_manifests, say)
+        except (OSError, ValueError, KeyError) as exc:  # damaged by hand, disk errors
+            why = f"the stored hazards in {store.rainflow_dir(rf_key)} are unreadable ({exc})"
+    say(f"computing hazards: {why or _why_rainflow(store, rf_manifest)}")
+    hz = compute_hazards(cfg, scenarios, options, progress=say)
+    say("storing the hazards for reuse")
+    _try_save(say, "hazards", lambda: store.save_rainflow(rf_manifest, hz.terrain, hz.rainflow))
+    _save_scenarios(store, say, hz.scenarios, sc_manifests)
+    with contextlib.suppress(OSError):
+        store.prune()
+    return hz
 
 
 def _load(
