@@ -56,3 +56,25 @@ def test_suitability_command_writes_consistent_outputs(tmp_path: Path) -> None:
             assert shapely.distance(geoms[i], geoms[j]) >= 300.0
     # spacing can only cost score: the unconstrained top-4 is an upper bound
     assert doc["objective"] <= cands.nlargest(4, "score")["score"].sum() + 1e-9
+
+
+@pytest.mark.slow
+def test_an_infeasible_portfolio_exits_non_zero_with_the_largest_feasible_n(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from klimakort.cli import main
+
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    out = tmp_path / "out"
+    args = ["suitability", str(toml), "--choose", "12", "--min-spacing", "1500"]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--samples", "20", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    doc = json.loads((out / "portfolio.json").read_text())
+    assert doc["status"] == "infeasible" and doc["n_chosen"] == 0
+    most = doc["max_feasible"]
+    assert isinstance(most, int) and 0 <= most < 12
+    assert "error: " in err and "Traceback" not in err
+    line = err[err.index("error: ") :]
+    assert f"ask for {most}" in line.replace("at most ", "") and "1500 m" in line
