@@ -26,6 +26,7 @@ def report_cmd(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Rules TOML merged over the defaults.")
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: da or en.")] = "da",
 ) -> None:
     """Write a climate report (findings of the climate rules) as JSON or HTML.
 
@@ -39,6 +40,7 @@ def report_cmd(
         polygon_report,
         write_report,
     )
+    from klimakort.constraints.report_text import check_lang
     from klimakort.constraints.rules import load_rules
     from klimakort.hazards.area import compute_hazards
 
@@ -49,18 +51,19 @@ def report_cmd(
         )
     if fmt not in ("json", "html"):
         raise InputError(f"--format {fmt!r} is not supported; use json or html")
+    check_lang(lang)  # before the hazards are computed
     cfg = load_area(area)
     rule_set = load_rules(rules)
     with steps(f"Climate report, {cfg.name}, scenario {scenario}") as say:
         hz = compute_hazards(cfg, (scenario,), progress=say)
         say("evaluating the rules")
         if parcel is not None:
-            report = parcel_report(cfg, hz, parcel, scenario, rules=rule_set)
+            report = parcel_report(cfg, hz, parcel, scenario, rules=rule_set, lang=lang)
         elif plan is not None:
-            report = plan_report(cfg, hz, plan, scenario, rules=rule_set)
+            report = plan_report(cfg, hz, plan, scenario, rules=rule_set, lang=lang)
         else:
             assert polygon is not None
-            report = polygon_report(cfg, hz, polygon, scenario, rules=rule_set)
+            report = polygon_report(cfg, hz, polygon, scenario, rules=rule_set, lang=lang)
         target = out or Path(f"report_{report['kind']}_{report['id'] or 'polygon'}.{fmt}")
         path = write_report(report, target, "html" if fmt == "html" else "json", hz=hz)
     typer.echo(f"{report['worst_verdict']}: {path}")
