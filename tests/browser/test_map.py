@@ -99,6 +99,8 @@ def test_layer_panel_lists_groups(served: Watched, browser_area: Workspace) -> N
     ]
     assert [t.lower() for t in titles] == [t.lower() for t in expected]
     assert served.page.locator("#kk-r-cloudburst_depth").is_checked()
+    for cid in browser_area.collections:  # buildings too: the panel lists /collections
+        assert served.page.locator(f"#kk-v-{cid}").count() == 1, cid
     assert served.page.locator("#kk-legend-cloudburst_depth .kk-bar").count() == 1
 
 
@@ -231,6 +233,45 @@ def _wait_legends(page: Any, units: str) -> None:
     )
 
 
+def _cell_centres(ws: Workspace, n: int = 6) -> list[tuple[float, float, float, float]]:
+    """``n`` terrain cell centres spread over the area: (x, y, lat, lon)."""
+    import numpy as np
+
+    terrain = ws.raster("terrain")
+    tr = terrain.rio.transform()
+    rows, cols = terrain.shape[-2:]
+    to_lonlat = Transformer.from_crs(ws.crs, 4326, always_xy=True)
+    out = []
+    for k in range(n):
+        r, c = int(rows * (k + 1) / (n + 2)), int(cols * ((3 * k) % n + 1) / (n + 2))
+        x, y = tr * (c + 0.5, r + 0.5)
+        lon, lat = to_lonlat.transform(x, y)
+        if np.isfinite(terrain.values[..., r, c]).all():
+            out.append((x, y, lat, lon))
+    return out
+
+
+def _same_values(page: Any, ws: Workspace, scenario: str) -> None:
+    """What the page shows at a point is what Workspace.point_values reads there."""
+    points = _cell_centres(ws)
+    assert len(points) >= 4
+    for x, y, lat, lon in points:
+        shown = page.evaluate("([lat, lon]) => klimakort.valuesAt(lat, lon)", [lat, lon])
+        truth = ws.point_values(x, y, scenario)
+        for layer, value in truth.items():
+            got = shown.get(layer)
+            if value is None:
+                assert got is None, (layer, x, y, got)
+                continue
+            assert got is not None, (layer, x, y)
+            tol = max(0.005 + 1e-6, 1e-6 * abs(value))  # offline grids hold centimetres
+            assert abs(got - value) <= tol, (layer, x, y, got, value)
+
+
+def test_served_map_values_equal_point_values(served: Watched, browser_area: Workspace) -> None:
+    _same_values(served.page, browser_area, "2100")
+
+
 def test_language_toggle(served: Watched) -> None:
     page = served.page
     seen = len(served.errors)
@@ -307,9 +348,17 @@ def test_standalone_map_works_offline(
     assert str(big["parcel_id"]) in popup and "Skybrud: vanddybde" in popup
     _readable_popup(popup, str(big["parcel_id"]), parcels.columns)
     assert page.locator("#kk-search").count() == 1
+    for cid in browser_area.collections:  # the offline panel lists what /collections lists
+        assert page.locator(f"#kk-v-{cid}").count() == 1, cid
+    page.check("#kk-v-buildings")
+    assert page.evaluate("klimakort.state.vectors.buildings.layer.getLayers().length") == len(
+        browser_area.features("buildings")
+    )
+    page.uncheck("#kk-v-buildings")
     page.fill("#kk-search", str(big["parcel_id"]))
     page.locator("#kk-search-form button").click()
     page.locator(f'#kk-search-results li[data-parcel="{big["parcel_id"]}"]').wait_for()
     assert outside == [] and watched.errors == []
+    _same_values(page, browser_area, "2100")  # the same truth as the served map
     page.screenshot(path=str(artifacts / "map_standalone.png"))
     context.close()

@@ -136,7 +136,10 @@ def test_write_standalone_map(workspace: Workspace, tmp_path: Path) -> None:
             assert west < east and south < north
         assert set(r["legends"]) == {"da", "en"}
     ids = {c["id"] for c in cfg["collections"]}
-    assert {"parcels", "planned_sites", "flooded_areas"} <= ids and "buildings" not in ids
+    # the offline panel lists every collection the server lists (buildings too)
+    assert ids == set(workspace.collections)
+    buildings = next(c for c in cfg["collections"] if c["id"] == "buildings")["data"]
+    assert len(buildings["features"]) == len(workspace.features("buildings"))
     flooded = next(c for c in cfg["collections"] if c["id"] == "flooded_areas")
     scenarios = {f["properties"]["scenario"] for f in flooded["data"]["features"]}
     assert scenarios == set(workspace.scenarios)

@@ -56,11 +56,13 @@ SIMPLIFY_M: dict[str, float] = {"parcels": 0.5, "flooded_areas": 1.0, "bluespots
 DEFAULT_SIMPLIFY_M = 0.5
 #: decimals of lon/lat coordinates (1e-6 degree is ~0.1 m)
 DECIMALS = 6
-#: collections not embedded (too many features for a page, little use offline)
-SKIP_COLLECTIONS = frozenset({"buildings"})
+#: collections not embedded in the page (none: the offline panel lists what /collections
+#: lists; the sample's 3000 buildings add under 1 MB)
+SKIP_COLLECTIONS: frozenset[str] = frozenset()
 #: properties kept per collection (all but ``synthetic`` when not listed)
 KEEP_PROPERTIES: dict[str, tuple[str, ...]] = {
     "parcels": ("parcel_id", "matrikelnummer", "ejerlavskode", "area_m2", "land_use", "public"),
+    "buildings": ("building_id", "use", "floors", "has_basement", "floor_level_m"),
     "flooded_areas": ("bluespot_id", "depth_class", "label", "area_m2", "scenario"),
     "bluespots": ("bluespot_id", "area_m2", "volume_m3", "max_depth_m"),
     "candidate_sites": (
