@@ -303,8 +303,10 @@ def test_legends_survive_language_switch(served: Watched, artifacts: Path) -> No
             labels = [s["label"] for s in expected["stops"]]
             assert all(label in text for label in labels), (layer, lang, text, labels)
         assert page.locator(".kk-legend:not([hidden]) .kk-bar").count() == 2
-    page.locator("#kk-panel").screenshot(path=str(artifacts / "map_legends_en.png"))
     page.screenshot(path=str(artifacts / "map_en.png"))
+    # the legends in view, for people to look at
+    page.locator("#kk-legend-sea_depth").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "map_legends_en.png"))
     page.locator("#kk-lang").click()  # back to Danish for the tests after this one
     page.uncheck("#kk-r-sea_depth")
     assert served.errors[seen:] == []

@@ -102,7 +102,12 @@
   });
   map.fitBounds(areaBounds);
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(esc(CFG.attribution || "klimakort"));
+  let attribution = null;
+  function setAttribution() {
+    if (attribution) map.attributionControl.removeAttribution(attribution);
+    attribution = esc("klimakort" + (CFG.area.synthetic ? " · " + t("synthetic_short") : ""));
+    map.attributionControl.addAttribution(attribution);
+  }
   L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
   map.createPane("kkImages").style.zIndex = 250;
   map.createPane("kkLeft").style.zIndex = 260;
@@ -802,6 +807,7 @@
     document.getElementById("kk-title").textContent = t("title") + " · " + CFG.area.name;
     document.title = t("title") + " – " + CFG.area.name;
     document.getElementById("kk-area").textContent = CFG.area.synthetic ? t("synthetic") : "";
+    setAttribution();
     document.getElementById("kk-lang").textContent = t("language");
     document.getElementById("kk-search").placeholder = t("search_placeholder");
     const note = document.getElementById("kk-note");
