@@ -24,6 +24,7 @@ A rule whose required measures are missing (absent, ``None`` or NaN) yields no f
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -354,6 +355,14 @@ class _Outcome:
     details: dict[str, float | None] = field(default_factory=dict)
 
 
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def danish_decimals(text: str) -> str:
+    """Numbers written the Danish way: ``2.47 m`` -> ``2,47 m`` (decimal comma)."""
+    return _DECIMAL_POINT.sub(",", text)
+
+
 def _num(measures: Mapping[str, Any], key: str) -> float | None:
     """A finite number from ``measures`` or None (missing, None, NaN, not a number)."""
     value = measures.get(key)
@@ -658,7 +667,7 @@ def evaluate(
                 threshold=res.threshold,
                 unit=res.unit,
                 scenario=scenario,
-                explanation_da=res.da,
+                explanation_da=danish_decimals(res.da),
                 explanation_en=res.en,
                 sources=_source_refs(res.uses, m, sources),
                 details=res.details,
