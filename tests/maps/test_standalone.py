@@ -29,11 +29,16 @@ _CONFIG = re.compile(r"window\.KLIMAKORT_CONFIG = (?P<json>.*?);</script>", re.S
 
 
 def decode_grid(spec: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
-    """What app.js does: inflate, then scale (u16, 65535 = no data) or read float32."""
+    """What app.js does: inflate, undo the delta-shuffle, then scale (u16, 65535 = no
+    data) or read float32."""
     raw = zlib.decompress(base64.b64decode(spec["data"]))
     if spec["dtype"] == "f32":
         return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float64)
-    ints = np.frombuffer(raw, dtype="<u2").reshape(shape)
+    assert spec["filter"] == "delta-shuffle"
+    b = np.frombuffer(raw, dtype=np.uint8)
+    n = b.size // 2
+    deltas = (b[:n].astype(np.uint32) | (b[n:].astype(np.uint32) << 8)).reshape(shape)
+    ints = (np.cumsum(deltas, axis=1) % 65536).astype(np.uint16)
     out = spec["offset"] + spec["scale"] * ints.astype(np.float64)
     return np.where(ints == 65535, np.nan, out)
 

@@ -141,6 +141,14 @@ def _float_values(da: xr.DataArray) -> np.ndarray:
     return values
 
 
+def _delta_shuffle(raw: np.ndarray) -> np.ndarray:
+    """Row deltas (modulo 2**16) of a 2-D uint16 grid, as low bytes then high bytes."""
+    grid = raw.reshape(raw.shape[0], -1) if raw.ndim == 2 else raw.reshape(1, -1)
+    delta = grid.copy()
+    delta[:, 1:] = grid[:, 1:] - grid[:, :-1]  # uint16 arithmetic wraps
+    return np.ascontiguousarray(delta.astype("<u2").view(np.uint8).reshape(-1, 2).T)
+
+
 def encode_grid(values: np.ndarray) -> dict[str, Any]:
     """Quantise, compress and base64-encode a 2-D grid for the browser.
 
@@ -154,7 +162,10 @@ def encode_grid(values: np.ndarray) -> dict[str, Any]:
     dict
         ``dtype`` (``u16``: value = ``offset + scale * raw``, raw 65535 = no data; or
         ``f32``: NaN = no data), ``scale``, ``offset`` and ``data`` (base64 of the
-        zlib-compressed little-endian array, row-major).
+        zlib-compressed little-endian array, row-major). ``u16`` grids are stored as
+        ``filter: "delta-shuffle"``: each cell minus its left neighbour (modulo 2**16,
+        the first of a row as is), then all low bytes followed by all high bytes;
+        neighbouring heights differ little, so this compresses to about 60 %.
     """
     finite = values[np.isfinite(values)]
     lo = float(finite.min()) if finite.size else 0.0
@@ -165,6 +176,8 @@ def encode_grid(values: np.ndarray) -> dict[str, Any]:
         ok = np.isfinite(values)
         raw[ok] = np.round((values[ok] - offset) / GRID_STEP).astype("<u2")
         spec: dict[str, Any] = {"dtype": "u16", "scale": GRID_STEP, "offset": round(offset, 6)}
+        raw = _delta_shuffle(raw)
+        spec["filter"] = "delta-shuffle"
     else:
         raw = values.astype("<f4")
         spec = {"dtype": "f32", "scale": 1.0, "offset": 0.0}

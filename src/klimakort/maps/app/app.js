@@ -539,6 +539,16 @@
     const stream = new Blob([bin]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer();
   }
+  /** Undo encode_grid's "delta-shuffle": low bytes then high bytes of row deltas. */
+  function unshuffle(bytes, cols) {
+    const n = bytes.length / 2;
+    const raw = new Uint16Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = bytes[i] | (bytes[n + i] << 8);
+      raw[i] = i % cols === 0 ? d : (raw[i - 1] + d) & 0xffff;
+    }
+    return raw;
+  }
   function gridValues(layerId, scenario) {
     const g = CFG.grids;
     const byScenario = g && g.layers[layerId];
@@ -548,7 +558,8 @@
       const spec = byScenario[scenario in byScenario ? scenario : "_"];
       state.grids[key] = inflate(spec.data).then((buf) => {
         if (spec.dtype === "f32") return new Float32Array(buf);
-        const raw = new Uint16Array(buf);
+        const raw = spec.filter === "delta-shuffle" ? unshuffle(new Uint8Array(buf), g.shape[1])
+          : new Uint16Array(buf);
         const out = new Float32Array(raw.length);
         for (let i = 0; i < raw.length; i++) out[i] = raw[i] === 65535 ? NaN : spec.offset + spec.scale * raw[i];
         return out;
