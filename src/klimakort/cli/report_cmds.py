@@ -72,6 +72,7 @@ def report_cmd(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Rules TOML merged over the defaults.")
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: da or en.")] = "da",
     no_cache: NoCache = False,
     recompute: Recompute = False,
     store: StoreDir = None,
@@ -89,6 +90,7 @@ def report_cmd(
         polygon_report,
         write_report,
     )
+    from klimakort.constraints.report_text import check_lang
     from klimakort.constraints.rules import load_rules
 
     chosen = [n for n, v in (("--parcel", parcel), ("--plan", plan), ("--polygon", polygon)) if v]
@@ -98,6 +100,7 @@ def report_cmd(
         )
     if fmt not in ("json", "html"):
         raise InputError(f"--format {fmt!r} is not supported; use json or html")
+    check_lang(lang)  # before the hazards are computed
     cfg = load_area(area)
     check_feature_id(cfg, parcel, plan)
     rule_set = load_rules(rules)
@@ -107,12 +110,12 @@ def report_cmd(
         )
         say("evaluating the rules")
         if parcel is not None:
-            report = parcel_report(cfg, hz, parcel, scenario, rules=rule_set)
+            report = parcel_report(cfg, hz, parcel, scenario, rules=rule_set, lang=lang)
         elif plan is not None:
-            report = plan_report(cfg, hz, plan, scenario, rules=rule_set)
+            report = plan_report(cfg, hz, plan, scenario, rules=rule_set, lang=lang)
         else:
             assert polygon is not None
-            report = polygon_report(cfg, hz, polygon, scenario, rules=rule_set)
+            report = polygon_report(cfg, hz, polygon, scenario, rules=rule_set, lang=lang)
         say(f"writing the {fmt} report")
         target = out or Path(f"report_{report['kind']}_{report['id'] or 'polygon'}.{fmt}")
         path = write_report(report, target, "html" if fmt == "html" else "json", hz=hz)

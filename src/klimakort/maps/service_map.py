@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -133,7 +134,7 @@ def lonlat_bounds(ws: Workspace) -> list[float]:
     return [round(float(v), 7) for v in (west, south, east, north)]
 
 
-def _raster_entry(info: RasterLayer) -> dict[str, Any]:
+def _raster_entry(info: RasterLayer, visible: frozenset[str]) -> dict[str, Any]:
     classes = None
     if info.classes:
         classes = {str(k): dict(v) for k, v in info.classes.items()}
@@ -145,12 +146,14 @@ def _raster_entry(info: RasterLayer) -> dict[str, Any]:
         "scenario_dependent": info.scenario_dependent,
         "classes": classes,
         "description": info.description,
-        "visible": info.id in DEFAULT_VISIBLE_RASTERS,
+        "visible": info.id in visible,
         "opacity": DEFAULT_OPACITY.get(info.id, 0.75),
     }
 
 
-def _collection_entry(info: Collection, max_features: int) -> dict[str, Any]:
+def _collection_entry(
+    info: Collection, max_features: int, visible: frozenset[str]
+) -> dict[str, Any]:
     return {
         "id": info.id,
         "title": dict(info.title),
@@ -160,7 +163,7 @@ def _collection_entry(info: Collection, max_features: int) -> dict[str, Any]:
         "load": "bbox" if info.id in BBOX_MIN_ZOOM else "all",
         "minzoom": BBOX_MIN_ZOOM.get(info.id, 0),
         "canvas": info.id in CANVAS_COLLECTIONS,
-        "visible": info.id in DEFAULT_VISIBLE_COLLECTIONS,
+        "visible": info.id in visible,
         "limit": max_features,
     }
 
@@ -173,6 +176,9 @@ def map_config(
     lang: str = "da",
     max_features: int = 10_000,
     max_zoom: int = 20,
+    visible_rasters: Sequence[str] = DEFAULT_VISIBLE_RASTERS,
+    visible_collections: Sequence[str] = DEFAULT_VISIBLE_COLLECTIONS,
+    scenario: str | None = None,
 ) -> dict[str, Any]:
     """The configuration the map app reads (``window.KLIMAKORT_CONFIG``).
 
@@ -190,6 +196,10 @@ def map_config(
         ``limit`` of GeoJSON requests (the service's ``max_features``).
     max_zoom : int
         Deepest zoom of the map.
+    visible_rasters, visible_collections : sequence of str
+        Layers switched on when the map opens (ids the area lacks are ignored).
+    scenario : str, optional
+        Scenario the map opens on (default: the workspace's default).
 
     Returns
     -------
@@ -224,10 +234,15 @@ def map_config(
         "crs": {"name": crs_name, "proj4": proj4_def},
         "bounds": lonlat_bounds(ws),
         "scenarios": list(ws.scenarios),
-        "default_scenario": ws.default_scenario,
+        "default_scenario": ws.scenario(scenario),
         "groups": [{"id": g, "title": dict(t)} for g, t in GROUPS.items() if g in used],
-        "rasters": [_raster_entry(r) for r in ws.raster_layers.values()],
-        "collections": [_collection_entry(c, max_features) for c in ws.collections.values()],
+        "rasters": [
+            _raster_entry(r, frozenset(visible_rasters)) for r in ws.raster_layers.values()
+        ],
+        "collections": [
+            _collection_entry(c, max_features, frozenset(visible_collections))
+            for c in ws.collections.values()
+        ],
         "compare_layer": COMPARE_LAYER,
         "max_features": max_features,
         "max_zoom": max_zoom,
