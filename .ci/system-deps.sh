@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests use beyond Python: Debian's chromium for the browser test of
-# the map. Idempotent; installs only what is missing, and only as root with apt-get. On
-# other machines it says what is missing (the browser test then skips, except under CI=true
-# where it fails).
+# the map; poppler-utils (pdftoppm, pdftotext) for the test of the printed PDF. Idempotent;
+# installs only what is missing, and only as root with apt-get. On other machines it says
+# what is missing (those tests then skip, except under CI=true where they fail).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

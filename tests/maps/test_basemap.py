@@ -123,9 +123,9 @@ def test_area_toml_tables(tmp_path: Path) -> None:
     cfg = parse_area(data, tmp_path)
     assert cfg.basemap is not None and cfg.basemap.preset == "skaermkort"
     assert cfg.addresses is not None and cfg.addresses.path == tmp_path / "adresser.csv"
-    with pytest.raises(ConfigError, match="basemap.tokn"):
+    with pytest.raises(ConfigError, match=r"basemap\.tokn"):
         parse_area({**data, "basemap": {"preset": "skaermkort", "tokn": "abc"}}, tmp_path)
-    with pytest.raises(ConfigError, match="basemap.crs"):
+    with pytest.raises(ConfigError, match=r"basemap\.crs"):
         parse_area({**data, "basemap": {"crs": "EPSG:4326"}}, tmp_path)
 
 
