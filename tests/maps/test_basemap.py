@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,34 @@ def test_level_choice_is_never_coarser_than_the_screen(z: int) -> None:
     assert dk_level_for(cell * 0.9) == min(z + 1, 13)  # a little finer: the next level
     assert dk_level_for(cell * 1.1) == z
     assert dk_level_for(0.01) == 13 and dk_level_for(1e6) == 0
+
+
+def test_served_page_carries_the_configured_base_map(workspace: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from klimakort_api import Settings, create_app
+
+    settings = Settings(
+        area=None,
+        basemap_preset="skaermkort_daempet",
+        basemap_token="tok123",  # type: ignore[arg-type]
+    )
+    with TestClient(create_app(settings, workspace=workspace)) as c:
+        page = c.get("/map").text
+    assert "topo_skaermkort_daempet_DAF" in page and "token=tok123" in page
+    assert '"crs":"EPSG:25832"' in page and '"available":true' in page
+    assert "basemap.js" in page
+    # without settings: no base map configured (OpenStreetMap, off)
+    with TestClient(create_app(Settings(area=None), workspace=workspace)) as c:
+        assert '"basemap":null' in c.get("/map").text
+
+
+def test_standalone_map_never_holds_the_token(workspace: Any, monkeypatch: Any) -> None:
+    from klimakort.maps.standalone import standalone_config
+
+    monkeypatch.setenv("KLIMAKORT_BASEMAP_TOKEN", "tok123")
+    cfg = workspace.cfg.model_copy(update={"basemap": BasemapRef(preset="skaermkort")})
+    ws = type(workspace)(cfg, workspace.hz)
+    config = standalone_config(ws, image_max_px=64, grid_max_cells=32)
+    assert config["basemap"]["available"] is False
+    assert "tok123" not in str(config)

@@ -226,7 +226,10 @@ def standalone_config(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The map configuration with every layer embedded (see :func:`write_standalone_map`)."""
-    config = map_config(ws, mode="standalone")
+    from klimakort.maps.basemap import page_config, resolve_basemap
+
+    basemap = page_config(resolve_basemap(ws.cfg.basemap, env={}), include_token=False)
+    config = map_config(ws, mode="standalone", basemap=basemap)
     images = raster_images(ws, max_px=image_max_px, progress=progress)
     legends = raster_legends(ws)
     for entry in config["rasters"]:
