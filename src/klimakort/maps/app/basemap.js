@@ -79,9 +79,10 @@
         img.onload = () => {
           ctx.setTransform(m.a * cell, m.d * cell, -m.b * cell, -m.e * cell,
             m.a * e0 + m.b * n0 + m.c, m.d * e0 + m.e * n0 + m.f);
-          // a quarter-pixel overlap hides the seams between neighbouring source tiles
+          // one source pixel of overlap hides the seams between neighbouring source tiles
+          // (anti-aliased edges would let the background through)
           const ts = grid.tile_size;
-          ctx.drawImage(img, 0, 0, img.naturalWidth, img.naturalHeight, -0.25, -0.25, ts + 0.5, ts + 0.5);
+          ctx.drawImage(img, 0, 0, img.naturalWidth, img.naturalHeight, -0.5, -0.5, ts + 1, ts + 1);
           this.kkStats.loaded += 1;
           finish();
         };
