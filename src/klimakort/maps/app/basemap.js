@@ -79,10 +79,11 @@
         img.onload = () => {
           ctx.setTransform(m.a * cell, m.d * cell, -m.b * cell, -m.e * cell,
             m.a * e0 + m.b * n0 + m.c, m.d * e0 + m.e * n0 + m.f);
-          // one source pixel of overlap hides the seams between neighbouring source tiles
-          // (anti-aliased edges would let the background through)
+          // anti-aliased edges of neighbouring source tiles let the background through:
+          // draw each tile one pixel larger first (filling the seams), then exactly
           const ts = grid.tile_size;
-          ctx.drawImage(img, 0, 0, img.naturalWidth, img.naturalHeight, -0.5, -0.5, ts + 1, ts + 1);
+          ctx.drawImage(img, 0, 0, img.naturalWidth, img.naturalHeight, -1, -1, ts + 2, ts + 2);
+          ctx.drawImage(img, 0, 0, img.naturalWidth, img.naturalHeight, 0, 0, ts, ts);
           this.kkStats.loaded += 1;
           finish();
         };
