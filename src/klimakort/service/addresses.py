@@ -18,9 +18,10 @@ Understood schemas (the column names of DAWA's ``/adgangsadresser?format=csv`` a
 
 Search (:meth:`AddressIndex.search`) is case-free and folds Danish letters (æ -> ae,
 ø -> oe, å -> aa, é -> e; so ``Vallensbaek`` finds ``Vallensbæk``): every word of the query
-must start a word of the street or post-town name (or be one edit away from it, two for
-long words: ``Parkale`` finds ``Park Alle``), every number must start the house number or
-the postcode. Words are matched per street, not per address, so a query costs
+must start a word of the street or post-town name, every number must start the house
+number or the postcode (exact numbers first). Only when nothing matches so, a word may be
+one edit away from the start of a name word (two for long words: ``Parc Alle`` finds
+``Park Alle``). Words are matched per street, not per address, so a query costs
 microseconds per street.
 """
 
@@ -31,6 +32,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,23 +83,43 @@ def _allowed(word: str) -> int:
     return 2 if len(word) >= 8 else 1 if len(word) >= 4 else 0
 
 
-def word_match(word: str, tokens: Sequence[str]) -> int | None:
-    """0 when ``word`` starts one of ``tokens``, 1 when it is within the allowed edits of
-    the start of one (see the module docstring), None otherwise. A word may also span
-    two consecutive tokens (``parkalle`` matches ``park alle``)."""
-    if any(t.startswith(word) for t in tokens):
-        return 0
-    joined = ["".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
-    if any(t.startswith(word) for t in joined):
-        return 0
+@lru_cache(maxsize=65536)
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def terms(tokens: Sequence[str]) -> tuple[str, ...]:
+    """The words a query word is matched against: the tokens and each two consecutive
+    tokens joined (``parkalle`` matches ``park alle``)."""
+    return tuple(tokens) + tuple("".join(tokens[i : i + 2]) for i in range(len(tokens) - 1))
+
+
+def fuzzy_term(word: str, term: str) -> bool:
+    """Whether ``word`` is within the allowed edits (1 from 4 letters, 2 from 8) of the
+    start of ``term``."""
     cap = _allowed(word)
     if cap == 0:
-        return None
+        return False
     n = len(word)
-    for t in list(tokens) + joined:
-        for k in (n - 1, n, n + 1):
-            if 0 < k <= len(t) + 1 and _edits(word, t[:k], cap) <= cap:
-                return 1
+    # q-gram filter: k edits destroy at most 2k of the word's n - 1 bigrams
+    own = _bigrams(word)
+    need = (n - 1) - 2 * cap - ((n - 1) - len(own))
+    if need > 0 and len(own & _bigrams(term[: n + cap])) < need:
+        return False
+    return any(
+        0 < k <= len(term) + 1 and _edits(word, term[:k], cap) <= cap for k in (n - 1, n, n + 1)
+    )
+
+
+def word_match(word: str, tokens: Sequence[str]) -> int | None:
+    """0 when ``word`` starts one of ``tokens`` (or two of them joined), 1 when it is
+    within the allowed edits of the start of one (see the module docstring), None
+    otherwise."""
+    all_terms = terms(tokens)
+    if any(t.startswith(word) for t in all_terms):
+        return 0
+    if any(fuzzy_term(word, t) for t in all_terms):
+        return 1
     return None
 
 
@@ -110,7 +132,7 @@ def _husnr_key(husnr: str) -> tuple[int, str]:
 class _Street:
     """Addresses of one street in one postcode: the unit words are matched against."""
 
-    tokens: tuple[str, ...]
+    terms: frozenset[str]  # tokens and joined pairs of street and post-town names
     rows: np.ndarray  # indices into the index's arrays, in house-number order
 
 
@@ -137,7 +159,8 @@ class AddressIndex:
         self.y = t["y"].to_numpy(dtype=np.float64)
         ids = t["id"] if "id" in t else pd.Series(np.arange(len(t)).astype(str))
         self.ids = ids.astype(str).to_numpy()
-        self._husnr_fold = np.array([fold(h).replace(" ", "") for h in self.husnr], dtype=object)
+        self._husnr_u = np.array([fold(h).replace(" ", "") for h in self.husnr], dtype=str)
+        self._postnr_u = self.postnr.astype(str)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for i, key in enumerate(zip(self.vejnavn, self.postnr, self.postnrnavn, strict=True)):
             groups.setdefault(key, []).append(i)
@@ -147,8 +170,9 @@ class AddressIndex:
         ):
             rows.sort(key=lambda i: _husnr_key(str(self.husnr[i])))
             tokens = tuple(fold(vej).split()) + tuple(fold(by).split())
-            streets.append(_Street(tokens, np.asarray(rows, dtype=np.int64)))
+            streets.append(_Street(frozenset(terms(tokens)), np.asarray(rows, dtype=np.int64)))
         self._streets = streets
+        self._vocabulary = sorted(set().union(*(st.terms for st in streets))) if streets else []
         self._lonlat: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
 
@@ -192,31 +216,50 @@ class AddressIndex:
         # "12 a" -> "12a": a lone letter after a number belongs to the house number
         if len(words) and numbers and len(words[-1]) == 1 and text.endswith(" " + words[-1]):
             numbers[-1] += words.pop()
-        found: list[tuple[int, int, int]] = []  # (fuzzy, number rank, row)
-        for street in self._streets:
-            scores = [word_match(w, street.tokens) for w in words]
-            if any(s is None for s in scores):
-                continue
-            fuzzy = max((s for s in scores if s is not None), default=0)
-            rows, rank = street.rows, np.zeros(len(street.rows), dtype=np.int64)
-            for num in numbers:
-                r = self._number_rank(rows, num)
-                keep = r < 2
-                rows, rank = rows[keep], rank[keep] + r[keep]
-            found.extend((fuzzy, int(k), int(i)) for k, i in zip(rank, rows, strict=True))
-            if sum(1 for f, k, _ in found if f == 0 and k == 0) >= limit:
-                break
+        found = self._matches(words, numbers, fuzzy=False, limit=limit)
+        if not found and any(_allowed(w) for w in words):  # nothing exact: typos
+            found = self._matches(words, numbers, fuzzy=True, limit=limit)
         found.sort(key=lambda fr: (fr[0], fr[1]))  # stable: street order and house numbers kept
         return [self._hit(i, bool(f)) for f, _, i in found[:limit]]
+
+    def _matches(
+        self, words: list[str], numbers: list[str], *, fuzzy: bool, limit: int
+    ) -> list[tuple[int, int, int]]:
+        """``(fuzzy, number rank, row)`` of the addresses matching every word (exactly, or
+        with ``fuzzy`` one word or more within the allowed edits) and every number."""
+        exact = [{t for t in self._vocabulary if t.startswith(w)} for w in words]
+        near = [
+            {t for t in self._vocabulary if t not in ex and fuzzy_term(w, t)} if fuzzy else set()
+            for w, ex in zip(words, exact, strict=True)
+        ]
+        found: list[tuple[int, int, int]] = []
+        for street in self._streets:
+            score = 0
+            for ex, nr in zip(exact, near, strict=True):
+                if street.terms.isdisjoint(ex):
+                    if street.terms.isdisjoint(nr):
+                        break
+                    score = 1
+            else:
+                if fuzzy and score == 0:
+                    continue  # found by the exact pass
+                rows, rank = street.rows, np.zeros(len(street.rows), dtype=np.int64)
+                for num in (n for n in numbers if n not in street.terms):  # "Vej 2" names
+                    r = self._number_rank(rows, num)
+                    keep = r < 2
+                    rows, rank = rows[keep], rank[keep] + r[keep]
+                found.extend((score, int(k), int(i)) for k, i in zip(rank, rows, strict=True))
+                if not fuzzy and sum(1 for _, k, _ in found if k == 0) >= limit:
+                    break
+        return found
 
     def _number_rank(self, rows: np.ndarray, num: str) -> np.ndarray:
         """Per row: 0 when ``num`` is the house number or the postcode, 1 when it starts
         one of them, 2 otherwise."""
-        hus = self._husnr_fold[rows]
-        post = self.postnr[rows].astype(str)
+        hus = self._husnr_u[rows]
+        post = self._postnr_u[rows]
         exact = (hus == num) | (post == num)
-        prefix = np.array([h.startswith(num) for h in hus], dtype=bool)
-        prefix |= np.char.startswith(post, num)
+        prefix = np.char.startswith(hus, num) | np.char.startswith(post, num)
         return np.where(exact, 0, np.where(prefix, 1, 2))
 
     def _hit(self, i: int, fuzzy: bool) -> dict[str, Any]:
