@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,13 +12,16 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, Response
 
 from klimakort import __version__
+from klimakort.maps.basemap import Basemap, resolve_basemap
 from klimakort.maps.docs_assets import docs_asset
 from klimakort.service import Workspace
 from klimakort_api import problems
 from klimakort_api.routes import (
+    addresses,
     analysis,
     features,
     landing,
+    printing,
     reports,
     sites,
     tiles,
@@ -29,7 +33,18 @@ from klimakort_api.settings import Settings
 log = logging.getLogger("klimakort.api")
 
 #: the routers, in include order (one module per concern)
-ROUTERS = (landing, features, sites, tiles, vectortiles, reports, analysis, map_page)
+ROUTERS = (
+    landing,
+    features,
+    sites,
+    tiles,
+    vectortiles,
+    reports,
+    addresses,
+    printing,
+    analysis,
+    map_page,
+)
 
 
 def _open_workspace(settings: Settings) -> Workspace | None:
@@ -41,6 +56,13 @@ def _open_workspace(settings: Settings) -> Workspace | None:
 
     ws.sites = open_store(ws.cfg, settings.database_url)
     return ws
+
+
+def _basemap(settings: Settings, ws: Workspace | None) -> Basemap | None:
+    """The base map of the served page: the area's ``[basemap]`` under the settings."""
+    token = settings.basemap_token.get_secret_value() if settings.basemap_token else None
+    ref = ws.cfg.basemap if ws is not None else None
+    return resolve_basemap(ref, settings.basemap_overrides(), token=token, env=os.environ)
 
 
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
@@ -61,6 +83,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = workspace is None
         app.state.workspace = workspace if workspace is not None else _open_workspace(settings)
+        app.state.basemap = _basemap(settings, app.state.workspace)
         try:
             yield
         finally:
@@ -85,6 +108,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     )
     app.state.settings = settings
     app.state.workspace = workspace
+    app.state.basemap = None
     problems.install(app)
 
     @app.get("/healthz", summary="Liveness and the area served", tags=["operations"])

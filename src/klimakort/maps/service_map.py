@@ -42,10 +42,12 @@ SCRIPTS: tuple[str, ...] = (
     "leaflet-side-by-side.js",
     "proj4.js",
     "i18n.js",
+    "basemap.js",
     "app.js",
+    "search.js",
 )
 #: files that belong to the app itself (the rest come from ``vendor/``)
-_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html"})
+_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html", "basemap.js", "search.js"})
 _MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _IMAGE_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
 _CSS_URL = re.compile(r"""url\(\s*['"]?(?P<ref>(?:images/)?[\w.-]+\.(?:png|svg))['"]?\s*\)""")
@@ -179,6 +181,7 @@ def map_config(
     visible_rasters: Sequence[str] = DEFAULT_VISIBLE_RASTERS,
     visible_collections: Sequence[str] = DEFAULT_VISIBLE_COLLECTIONS,
     scenario: str | None = None,
+    basemap: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration the map app reads (``window.KLIMAKORT_CONFIG``).
 
@@ -200,6 +203,9 @@ def map_config(
         Layers switched on when the map opens (ids the area lacks are ignored).
     scenario : str, optional
         Scenario the map opens on (default: the workspace's default).
+    basemap : dict, optional
+        :func:`klimakort.maps.basemap.page_config` of the area's base map (None:
+        OpenStreetMap, off at start).
 
     Returns
     -------
@@ -249,6 +255,8 @@ def map_config(
         "max_native_zoom": max_zoom,
         "attribution": "klimakort" + (" · syntetiske data" if ws.cfg.synthetic else ""),
         "links": links,
+        "basemap": basemap,
+        "addresses": mode == "server" and ws.cfg.addresses is not None,
     }
 
 
@@ -308,6 +316,7 @@ def service_map_html(
     lang: str = "da",
     max_features: int = 10_000,
     max_zoom: int = 20,
+    basemap: dict[str, Any] | None = None,
 ) -> str:
     """The ``/map`` page of a served area (scripts linked under ``static_prefix``).
 
@@ -319,10 +328,16 @@ def service_map_html(
         URL prefix of the API (the app's root path behind a proxy).
     static_prefix : str
         URL prefix of :func:`static_asset` files.
-    lang, max_features, max_zoom
+    lang, max_features, max_zoom, basemap
         See :func:`map_config`.
     """
     config = map_config(
-        ws, mode="server", api=api, lang=lang, max_features=max_features, max_zoom=max_zoom
+        ws,
+        mode="server",
+        api=api,
+        lang=lang,
+        max_features=max_features,
+        max_zoom=max_zoom,
+        basemap=basemap,
     )
     return render_page(config, inline=False, static_prefix=static_prefix)

@@ -266,13 +266,17 @@ def standalone_config(
     view: MapView | None = None,
 ) -> dict[str, Any]:
     """The map configuration with every layer embedded (see :func:`write_standalone_map`)."""
+    from klimakort.maps.basemap import page_config, resolve_basemap
+
     view = view or MapView()
+    basemap = page_config(resolve_basemap(ws.cfg.basemap, env={}), include_token=False)
     config = map_config(
         ws,
         mode="standalone",
         visible_rasters=view.rasters,
         visible_collections=view.collections,
         scenario=view.scenario,
+        basemap=basemap,
     )
     images = raster_images(ws, max_px=image_max_px, progress=progress)
     legends = raster_legends(ws)

@@ -114,9 +114,10 @@
   map.createPane("kkRight").style.zIndex = 261;
   map.createPane("kkHighlight").style.zIndex = 650;
   const canvas = L.canvas({ padding: 0.3 });
-  const osm = L.tileLayer(CFG.basemap_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19, attribution: "© OpenStreetMap", className: "kk-basemap",
-  });
+  // the base layer: the configured Danish base map (basemap.js), or OpenStreetMap
+  const osm = window.KlimakortBasemap ? KlimakortBasemap.create(map, CFG) : L.tileLayer(
+    CFG.basemap_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    { maxZoom: 19, attribution: "© OpenStreetMap", className: "kk-basemap" });
 
   if (window.proj4 && CFG.crs && CFG.crs.proj4) proj4.defs(CFG.crs.name, CFG.crs.proj4);
   function toAreaCrs(latlng) {
