@@ -59,13 +59,14 @@ def _codes_kernel(
     out: np.ndarray,
     r0: int,
     r1: int,
-    grid_edge: np.ndarray,
+    bounds: np.ndarray,
 ) -> int:
     """Local codes of rows ``r0 .. r1 - 1``; flat cells get :data:`FLAT`. Returns #flats.
 
     ``nd_outlet`` is empty (every nodata cell is an outlet) or a ``uint8`` grid that is
-    non-zero on outlet nodata. ``grid_edge`` (top, bottom, left, right) says which
-    sides of ``z`` are the raster edge (a tile's halo sides are not).
+    non-zero on outlet nodata. ``bounds`` = (first row, end row, first column, end
+    column) of the raster inside ``z``: its edge cells are the raster edge (a tile
+    with a halo passes indices that never match on the sides that are not).
     """
     nr, nc = z.shape
     all_nd = nd_outlet.shape[0] == 0
@@ -76,12 +77,7 @@ def _codes_kernel(
             if np.isnan(zc):
                 out[r, c] = NODATA
                 continue
-            on_edge = (
-                (r == 0 and grid_edge[0])
-                or (r == nr - 1 and grid_edge[1])
-                or (c == 0 and grid_edge[2])
-                or (c == nc - 1 and grid_edge[3])
-            )
+            on_edge = r == bounds[0] or r == bounds[1] - 1 or c == bounds[2] or c == bounds[3] - 1
             if on_edge and edge_outlets:
                 out[r, c] = 0
                 continue
@@ -233,15 +229,16 @@ def flat_codes(
     inv: np.ndarray,
     edge_outlets: bool,
     nd_outlet: np.ndarray,
-    grid_edge: tuple[bool, bool, bool, bool] = (True, True, True, True),
+    bounds: tuple[int, int, int, int] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Local codes (rules 1 and 2) with :data:`FLAT` on flat cells, and their number.
 
-    Row bands run in threads (the kernel releases the GIL).
+    ``bounds``: where the raster edge is inside ``z`` (default: the edge of ``z``; see
+    :func:`_codes_kernel`). Row bands run in threads (the kernel releases the GIL).
     """
     out = np.empty(z.shape, dtype=np.uint8)
     nr = z.shape[0]
-    ge = np.array(grid_edge, dtype=np.bool_)
+    ge = np.array(bounds if bounds is not None else (0, nr, 0, z.shape[1]), dtype=np.int64)
     nthreads = min(cpu_workers(), max(1, z.size // _BAND_CELLS))
     if nthreads <= 1:
         return out, int(_codes_kernel(z, inv, edge_outlets, nd_outlet, out, 0, nr, ge))
