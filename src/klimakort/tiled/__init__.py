@@ -6,6 +6,6 @@ to the in-memory kernels of :mod:`klimakort.core`. Chunks live in Zarr stores on
 between the steps; the products are exported as COGs.
 """
 
-# engine imported lazily below
+from klimakort.tiled.engine import TiledResult, rainflow_tiled
 
-__all__: list[str] = []
+__all__ = ["TiledResult", "rainflow_tiled"]

@@ -10,7 +10,21 @@ import dask
 
 __all__ = ["Runner", "runner"]
 
-Runner = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]
+
+class Runner:
+    """Runs chunk tasks on a Dask scheduler: one task per argument tuple."""
+
+    def __init__(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
+
+    def __call__(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``[fn(*a) for a in args]``, computed on the scheduler."""
+        tasks = [dask.delayed(fn, pure=False)(*a) for a in args]
+        return list(dask.compute(*tasks, scheduler=self.scheduler))
+
+    def compute(self, *collections: Any) -> tuple[Any, ...]:
+        """Compute Dask collections on the scheduler."""
+        return tuple(dask.compute(*collections, scheduler=self.scheduler))
 
 
 @contextlib.contextmanager
@@ -40,12 +54,8 @@ def runner(client: Any = None, *, workers: int | None = None) -> Iterator[Runner
             own = Client(client)
         sched = own
 
-    def run(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
-        tasks = [dask.delayed(fn, pure=False)(*a) for a in args]
-        return list(dask.compute(*tasks, scheduler=sched))
-
     try:
-        yield run
+        yield Runner(sched)
     finally:
         if own is not None:
             cluster_obj = own.cluster
