@@ -171,3 +171,11 @@ def test_random_dems_and_chunks(tmp_path: Path, z: np.ndarray, chunks: int, vol:
     out = tmp_path / f"r{np.random.default_rng().integers(1 << 30)}"
     res = rainflow_tiled(da, out, chunks, params, "synchronous")
     assert_bit_identical(res.files, in_memory(da, params))
+
+
+@pytest.mark.parametrize("shape", [(65, 33), (33, 65), (9, 40)])
+def test_one_cell_wide_last_chunks(tmp_path: Path, shape: tuple[int, int]) -> None:
+    z = straddling_dem()[100 : 100 + shape[0], 60 : 60 + shape[1]].copy()
+    da = _da(z, 1.0)
+    res = rainflow_tiled(da, tmp_path, 8 if shape[0] == 9 else 32, RainflowParams(), "synchronous")
+    assert_bit_identical(res.files, in_memory(da, RainflowParams()))
