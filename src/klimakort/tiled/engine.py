@@ -77,6 +77,21 @@ def open_dem(dem: str | os.PathLike[str] | xr.DataArray, chunks: int) -> xr.Data
     return da
 
 
+def _export(
+    store: str,
+    dest: Path,
+    crs: Any,
+    transform: Any,
+    nodata: float,
+    tags: dict[str, str],
+    description: str,
+) -> Path:
+    """One COG export, as a task on a worker (all products are written in parallel)."""
+    return export_cog(
+        store, dest, crs=crs, transform=transform, nodata=nodata, tags=tags, description=description
+    )
+
+
 def _zarr_chunk(chunks: int) -> int:
     """Zarr chunk side: 512 when it divides the run's chunks (thin halo reads), else the chunks."""
     return 512 if chunks % 512 == 0 else chunks
@@ -186,25 +201,28 @@ def rainflow_tiled(
             say("watersheds")
             watershed_chunks(run, grid, st["flowdir"], st["bluespots"], st["watersheds"])
             lap("watersheds")
-        files = {}
-        src = str(da.attrs.get("source_path", da.name or "terrain"))
-        for name, (_dt, nod, units, desc) in PRODUCTS.items():
-            say(f"writing {name}.tif")
-            files[name] = export_cog(
-                st[name],
-                out / f"{name}.tif",
-                crs=crs,
-                transform=transform,
-                nodata=nod,
-                tags={
-                    "units": units,
-                    "source": f"klimakort rainflow (tiled, chunks={chunks}) of {src}",
-                    "software": "klimakort",
-                    "params": str(params),
-                },
-                description=desc,
-            )
-        lap("export")
+            say("writing COGs")
+            src = str(da.attrs.get("source_path", da.name or "terrain"))
+            names = list(PRODUCTS)
+            exports = [
+                (
+                    st[name],
+                    out / f"{name}.tif",
+                    crs,
+                    transform,
+                    nod,
+                    {
+                        "units": units,
+                        "source": f"klimakort rainflow (tiled, chunks={chunks}) of {src}",
+                        "software": "klimakort",
+                        "params": str(params),
+                    },
+                    desc,
+                )
+                for name, (_dt, nod, units, desc) in PRODUCTS.items()
+            ]
+            files = dict(zip(names, run(_export, exports), strict=True))
+            lap("export")
     finally:
         if not keep_stores:
             shutil.rmtree(scratch, ignore_errors=True)

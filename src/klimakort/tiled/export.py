@@ -52,6 +52,7 @@ def export_cog(
         "blockxsize": _BLOCK,
         "blockysize": _BLOCK,
         "compress": "ZSTD",
+        "zstd_level": 1,  # a staging copy: fast, not small
         "BIGTIFF": "YES",
     }
     with atomic_path(dest) as tmp:
