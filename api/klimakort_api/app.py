@@ -19,6 +19,7 @@ from klimakort_api.routes import (
     sites,
     tiles,
     vectortiles,
+    whatif,
 )
 from klimakort_api.routes import map as map_page
 from klimakort_api.settings import Settings
@@ -26,7 +27,7 @@ from klimakort_api.settings import Settings
 log = logging.getLogger("klimakort.api")
 
 #: the routers, in include order (one module per concern)
-ROUTERS = (landing, features, sites, tiles, vectortiles, reports, analysis, map_page)
+ROUTERS = (landing, features, sites, tiles, vectortiles, reports, analysis, whatif, map_page)
 
 
 def _open_workspace(settings: Settings) -> Workspace | None:
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         try:
             yield
         finally:
+            whatif.shutdown(app)
             ws = app.state.workspace
             store = getattr(ws, "sites", None) if opened else None
             if store is not None and hasattr(store, "close"):
