@@ -72,7 +72,7 @@ _GEOMETRIES: dict[str, tuple[str, ...]] = {
 }
 _COMMON = ("kind", "name", "edit_id")
 _EDIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$")
-_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._~()-]{0,79}$")
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._~()+:,-]{0,79}$")
 #: most edits in one scenario
 MAX_EDITS = 50
 
@@ -286,11 +286,11 @@ def check_edit(edit: Edit, bounds: Bounds | None = None) -> Edit:
 
 
 def check_scenario_name(name: object) -> str:
-    """A scenario-edit name: 1-80 letters, digits, spaces and ``._~()-``."""
+    """A scenario-edit name: 1-80 letters, digits, spaces and ``._~()+:,-``."""
     if not isinstance(name, str) or not _SCENARIO_NAME.match(name.strip()):
         raise ParameterError(
             f"name {name!r} is not allowed; name the what-if with 1-80 letters, digits, "
-            "spaces or ._~()- starting with a letter or digit (e.g. 'Dike in the gap')"
+            "spaces or ._~()+:,- starting with a letter or digit (e.g. 'Dike in the gap')"
         )
     return name.strip()
 
