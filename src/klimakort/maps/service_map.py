@@ -42,9 +42,10 @@ SCRIPTS: tuple[str, ...] = (
     "proj4.js",
     "i18n.js",
     "app.js",
+    "whatif.js",
 )
 #: files that belong to the app itself (the rest come from ``vendor/``)
-_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html"})
+_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html", "whatif.js"})
 _MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _IMAGE_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
 _CSS_URL = re.compile(r"""url\(\s*['"]?(?P<ref>(?:images/)?[\w.-]+\.(?:png|svg))['"]?\s*\)""")
