@@ -136,8 +136,11 @@ def start_whatif(
     body: Annotated[dict[str, Any], Body(examples=[EXAMPLE])],
     method: Annotated[
         Literal["auto", "local", "full"],
-        Query(description="local recompute with fallback (auto) or the full pipeline"),
-    ] = "auto",
+        Query(
+            description="the full pipeline (default), or the experimental local recompute "
+            "with fallback to it (local = auto)"
+        ),
+    ] = "full",
     save: Annotated[bool, Query(description="also store the edits under their name")] = False,
     content_crs: Annotated[str | None, Header(description="CRS of the body")] = None,
 ) -> JSONResponse:

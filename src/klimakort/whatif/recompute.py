@@ -7,9 +7,10 @@ groundwater for one climate scenario:
 * ``method="full"`` runs exactly the area pipeline of the base run
   (:func:`klimakort.hazards.area.compute_hazards`) on a copy of the area whose terrain and
   buildings are the edited ones, so the what-if can never drift from the base method;
-* ``method="local"`` recomputes the rain-flow analysis only where the edit can change it
-  (:mod:`klimakort.whatif.local`), verifies the seam, and falls back to the full run when
-  the check fails or the affected region is most of the area; ``"auto"`` is ``"local"``.
+* ``method="local"`` (experimental, opt-in) recomputes the rain-flow analysis only where
+  the edit can change it (:mod:`klimakort.whatif.local`), verifies the seam, and falls back
+  to the full run when the check fails or the affected region is most of the area;
+  ``"auto"`` is ``"local"``.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def run_whatif(
     edit: ScenarioEdit,
     *,
     scenario: str | None = None,
-    method: Method = "auto",
+    method: Method = "full",
     progress: Progress | None = None,
 ) -> WhatIfRun:
     """Evaluate a scenario edit.
@@ -150,8 +151,10 @@ def run_whatif(
         Checked edits (:func:`klimakort.whatif.edits.check_scenario_edit`).
     scenario : str, optional
         Climate scenario (default: the edit's, else ``2100`` or the base's last).
-    method : {"auto", "local", "full"}
-        Local recompute with fallback, or the full pipeline.
+    method : {"full", "local", "auto"}
+        The full pipeline (default), or the local recompute with fallback to it
+        (``"local"`` and ``"auto"`` are the same; experimental, see
+        :mod:`klimakort.whatif.local` for its known limitation).
     progress : callable, optional
         Step messages.
 
