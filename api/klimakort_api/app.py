@@ -26,6 +26,7 @@ from klimakort_api.routes import (
     sites,
     tiles,
     vectortiles,
+    whatif,
 )
 from klimakort_api.routes import map as map_page
 from klimakort_api.settings import Settings
@@ -43,6 +44,7 @@ ROUTERS = (
     addresses,
     printing,
     analysis,
+    whatif,
     map_page,
 )
 
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         try:
             yield
         finally:
+            whatif.shutdown(app)
             ws = app.state.workspace
             store = getattr(ws, "sites", None) if opened else None
             if store is not None and hasattr(store, "close"):

@@ -45,9 +45,12 @@ SCRIPTS: tuple[str, ...] = (
     "basemap.js",
     "app.js",
     "search.js",
+    "whatif.js",
 )
 #: files that belong to the app itself (the rest come from ``vendor/``)
-_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html", "basemap.js", "search.js"})
+_APP_FILES = frozenset(
+    {"app.js", "app.css", "i18n.js", "index.html", "basemap.js", "search.js", "whatif.js"}
+)
 _MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _IMAGE_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
 _CSS_URL = re.compile(r"""url\(\s*['"]?(?P<ref>(?:images/)?[\w.-]+\.(?:png|svg))['"]?\s*\)""")
