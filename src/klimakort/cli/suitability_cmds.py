@@ -31,6 +31,10 @@ def suitability_cmd(
         Path | None, typer.Option("--profiles", help="TOML overriding the built-in profiles.")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("suitability"),
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail when a constraint's or criterion's layer is missing."),
+    ] = False,
 ) -> None:
     """Map suitability of a measure, find candidate sites and choose a spaced portfolio.
 
@@ -38,6 +42,10 @@ def suitability_cmd(
     with criterion scores, constraint values, rank sensitivity and a JSON explanation),
     OUT/portfolio.gpkg (the chosen sites) and OUT/portfolio.json (solver status, MIP gap,
     objective, chosen sites with explanations, and rank sensitivity under ±20 % weights).
+
+    A constraint whose layer the area lacks is not checked (a warning says which); a
+    criterion whose layer is missing is dropped and the weights renormalised. --strict
+    makes either an error.
     """
     from klimakort.config.area import load_area
     from klimakort.hazards.area import compute_hazards
@@ -57,9 +65,12 @@ def suitability_cmd(
             seed=seed,
             profiles_path=profiles,
             progress=say,
+            strict=strict,
         )
         files = write_suitability(run, out)
     portfolio, cands = run.portfolio, run.candidates
+    for note in run.result.notes:
+        console.print(f"[yellow]warning[/]: {note}")
     colour = "green" if portfolio.feasible or choose == 0 else "red"
     gap = "n/a" if portfolio.mip_gap is None else f"{portfolio.mip_gap:.2g}"
     console.print(
