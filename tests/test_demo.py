@@ -78,3 +78,17 @@ def test_demo_products_are_tagged(demo) -> None:
     assert demo.outputs["tree_potential"].is_file()
     assert isinstance(demo.outputs, dict) and len(demo.outputs) > 20
     assert all(Path(p).exists() for p in demo.outputs.values())
+
+
+def test_demo_map_opens_on_the_2100_story(demo) -> None:
+    """The demo map opens as docs/map.png shows it: 2100, cloudburst and sea flooding,
+    flow paths, parcels, plans and the candidate and chosen Miyawaki sites."""
+    cfg = _config(demo.map_path.read_text(encoding="utf-8"))
+    assert cfg["default_scenario"] == "2100"
+    on = {r["id"] for r in cfg["rasters"] if r["visible"]}
+    assert on == {"hillshade", "cloudburst_depth", "sea_depth"}
+    shown = {c["id"] for c in cfg["collections"] if c["visible"]}
+    assert {"flowpaths", "candidate_sites", "parcels", "planned_sites"} <= shown
+    # every layer it opens with is in the page, the scenario among its scenarios
+    assert shown <= {c["id"] for c in cfg["collections"]}
+    assert cfg["default_scenario"] in cfg["scenarios"]

@@ -213,6 +213,87 @@ def test_filter_on_flooded_areas(client: TestClient, workspace) -> None:  # type
     assert all(f["properties"]["scenario"] == "2100" for f in doc["features"])
 
 
+UTM = "http://www.opengis.net/def/crs/EPSG/0/25832"
+
+
+def _wkt_polygon(coords: list[tuple[float, float]]) -> str:
+    ring = ", ".join(f"{x:.3f} {y:.3f}" for x, y in [*coords, coords[0]])
+    return f"POLYGON(({ring}))"
+
+
+def test_spatial_filters_match_shapely(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
+    import shapely
+
+    gdf = workspace.features("parcels")
+    x0, y0, x1, y1 = gdf.total_bounds
+    cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 5
+    tri = [(cx - w, cy - w / 2), (cx + w, cy - w / 3), (cx, cy + w)]
+    poly = shapely.Polygon(tri)
+    geoms = gdf.geometry.to_numpy()
+    for op, predicate in (
+        ("S_INTERSECTS", shapely.intersects),
+        ("S_WITHIN", shapely.within),
+        ("S_DISJOINT", shapely.disjoint),
+    ):
+        text = f"{op}(geometry, {_wkt_polygon(tri)})"
+        doc = get_items(client, "parcels", filter=text, **{"filter-crs": UTM}, limit=10_000)
+        expected = gdf["fid"][predicate(geoms, poly)].tolist()
+        assert doc["numberMatched"] == len(expected) > 10, op
+        assert [f["id"] for f in doc["features"]] == expected, op
+    # CQL2-JSON, the literal first, with a property filter and a bbox on top
+    as_json = {
+        "op": "and",
+        "args": [
+            {
+                "op": "s_contains",
+                "args": [shapely.geometry.mapping(poly), {"property": "geometry"}],
+            },
+            {"op": ">", "args": [{"property": "area_m2"}, 800]},
+        ],
+    }
+    box = (cx - w, cy - w, cx, cy + w)
+    doc = get_items(
+        client,
+        "parcels",
+        filter=json.dumps(as_json),
+        **{"filter-lang": "cql2-json", "filter-crs": UTM, "bbox-crs": UTM},
+        bbox=",".join(map(str, box)),
+        limit=10_000,
+    )
+    keep = shapely.within(geoms, poly) & (gdf["area_m2"] > 800).to_numpy()
+    keep &= shapely.intersects(geoms, shapely.box(*box))
+    assert [f["id"] for f in doc["features"]] == gdf["fid"][keep].tolist()
+    assert 0 < doc["numberMatched"] < int(shapely.within(geoms, poly).sum())
+
+
+def test_spatial_filter_in_crs84(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
+    import shapely
+
+    gdf = workspace.features("parcels").to_crs("OGC:CRS84")
+    box = (12.385, 55.62, 12.40, 55.63)
+    doc = get_items(
+        client,
+        "parcels",
+        filter=f"S_WITHIN(geometry, BBOX({','.join(map(str, box))}))",
+        limit=10_000,
+    )
+    expected = gdf["fid"][shapely.within(gdf.geometry.to_numpy(), shapely.box(*box))].tolist()
+    assert [f["id"] for f in doc["features"]] == expected and len(expected) > 10
+    # bbox= selects the parcels that intersect it: a superset, equal to S_INTERSECTS
+    both = get_items(client, "parcels", bbox=",".join(map(str, box)), limit=10_000)
+    assert set(expected) < {f["id"] for f in both["features"]}
+    same = get_items(
+        client,
+        "parcels",
+        filter=json.dumps(
+            {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": box}]}
+        ),
+        **{"filter-lang": "cql2-json"},
+        limit=10_000,
+    )
+    assert [f["id"] for f in same["features"]] == [f["id"] for f in both["features"]]
+
+
 def test_single_item(client: TestClient, workspace) -> None:  # type: ignore[no-untyped-def]
     fid = workspace.features("institutions")["fid"].iloc[1]  # a name with Danish letters
     page = get_items(client, "institutions", limit=10)
@@ -245,36 +326,61 @@ def test_html_pages(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/html") and "Næste" in r.text
 
 
+# OGC API - Features Part 1 (/req/core/query-param-invalid): an invalid query parameter
+# answers 400 on every OGC route (other routes keep FastAPI's 422)
 @pytest.mark.parametrize(
     ("path", "params", "status", "detail"),
     [
         ("/collections/nope", {}, 404, "parcels"),
         ("/collections/nope/items", {}, 404, "parcels"),
-        ("/collections/parcels/items", {"bbox": "1,2,3"}, 422, "4 comma-separated numbers"),
-        ("/collections/parcels/items", {"bbox": "12.4,55.6,12.3,55.7"}, 422, "minimum is above"),
-        ("/collections/parcels/items", {"bbox": "12.3,55.6,12.4,95"}, 422, "outside the range"),
+        ("/collections/parcels/items", {"bbox": "1,2,3"}, 400, "4 comma-separated numbers"),
+        ("/collections/parcels/items", {"bbox": "12.4,55.6,12.3,55.7"}, 400, "minimum is above"),
+        ("/collections/parcels/items", {"bbox": "12.3,55.6,12.4,95"}, 400, "outside the range"),
         ("/collections/parcels/items", {"bbox": "0,40,20,60"}, 413, "km²"),
-        ("/collections/parcels/items", {"limit": 10_001}, 422, "between 1 and 10000"),
-        ("/collections/parcels/items", {"limit": 0}, 422, "between 1 and 10000"),
-        ("/collections/parcels/items", {"offset": -1}, 422, "0 or more"),
-        ("/collections/parcels/items", {"limit": "many"}, 422, "limit"),
-        ("/collections/parcels/items", {"crs": "EPSG:4326"}, 422, "use one of"),
+        ("/collections/parcels/items", {"limit": 10_001}, 400, "between 1 and 10000"),
+        ("/collections/parcels/items", {"limit": 0}, 400, "between 1 and 10000"),
+        ("/collections/parcels/items", {"offset": -1}, 400, "0 or more"),
+        ("/collections/parcels/items", {"limit": "many"}, 400, "limit"),
+        ("/collections/parcels/items", {"crs": "EPSG:4326"}, 400, "use one of"),
         (
             "/collections/parcels/items",
             {"bbox-crs": "EPSG:3857", "bbox": "1,2,3,4"},
-            422,
+            400,
             "use one of",
         ),
-        ("/collections/parcels/items", {"filter": "area_m2 >"}, 422, "position"),
-        ("/collections/parcels/items", {"filter": "colour = 'red'"}, 422, "queryables are"),
+        ("/collections/parcels/items", {"filter": "area_m2 >"}, 400, "position"),
+        ("/collections/parcels/items", {"filter": "colour = 'red'"}, 400, "queryables are"),
         (
             "/collections/parcels/items",
-            {"filter": "a=1", "filter-lang": "cql2-json"},
-            422,
+            {"filter": "a=1", "filter-lang": "ecql"},
+            400,
             "cql2-text",
         ),
-        ("/collections/parcels/items", {"f": "xml"}, 422, "f=json or f=html"),
+        ("/collections/parcels/items", {"f": "xml"}, 400, "f=json or f=html"),
+        ("/collections/parcels/items", {"filter-crs": "EPSG:3857"}, 400, "use one of"),
+        (
+            "/collections/parcels/items",
+            {"filter": "S_INTERSECTS(geometry, POINT(1))"},
+            400,
+            "not valid WKT",
+        ),
+        (
+            "/collections/parcels/items",
+            {"filter": '{"op": "=", "args": [1]}', "filter-lang": "cql2-json"},
+            400,
+            "takes 2 arguments",
+        ),
+        (
+            "/collections/parcels/items",
+            {"filter": "S_INTERSECTS(area_m2, POINT(1 2))"},
+            400,
+            "is not one",
+        ),
         ("/collections/parcels/items/does-not-exist", {}, 404, "does-not-exist"),
+        ("/collections/parcels/items/x", {"crs": "EPSG:3857"}, 400, "use one of"),
+        ("/", {"f": "xml"}, 400, "f=json or f=html"),
+        ("/conformance", {"f": "pdf"}, 400, "f=json or f=html"),
+        ("/collections", {"f": "xml"}, 400, "f=json or f=html"),
     ],
 )
 def test_errors_are_problem_json(
@@ -288,6 +394,26 @@ def test_errors_are_problem_json(
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     assert detail in r.json()["detail"]
+
+
+def test_invalid_parameters_are_400_only_on_ogc_routes(client: TestClient) -> None:
+    """A FastAPI validation error: 400 on an OGC route, 422 elsewhere (both problem+json)."""
+    ogc = client.get("/collections/parcels/items", params={"offset": "x"})
+    other = client.get("/point", params={"x": "abc", "y": 1})
+    assert (ogc.status_code, other.status_code) == (400, 422)
+    assert ogc.headers["content-type"] == other.headers["content-type"] == PROBLEM
+    assert "offset" in ogc.json()["detail"] and ogc.json()["status"] == 400
+
+
+def test_openapi_declares_400_on_ogc_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    ogc = ["/", "/conformance", "/collections", "/collections/{cid}", "/collections/{cid}/items"]
+    ogc += ["/collections/{cid}/items/{fid}", "/collections/{cid}/queryables"]
+    for path in ogc:
+        responses = paths[path]["get"]["responses"]
+        assert PROBLEM in responses["400"]["content"], path
+        assert "422" not in responses, path
+    assert "422" in paths["/point"]["get"]["responses"]
 
 
 def test_items_etag_and_revalidation(client: TestClient) -> None:

@@ -108,3 +108,37 @@ def test_reports_use_the_site_store(workspace: Workspace) -> None:
         from_file = c.get(url).json()["measures"]["nearest_planned_site_m"]
     from_layer = workspace.features("planned_sites").distance(parcel.geometry).min()
     assert from_file == pytest.approx(from_layer, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "foreign"),
+    [("da", "Vurderinger", "Findings"), ("en", "Findings", "Vurderinger")],
+)
+def test_report_routes_take_the_language(
+    client: TestClient, workspace: Workspace, lang: str, heading: str, foreign: str
+) -> None:
+    pid = str(workspace.features("parcels")["parcel_id"].iloc[3])
+    plannr = str(workspace.features("local_plans")["plannr"].iloc[0])
+    poly = workspace.features("parcels").geometry.iloc[5].buffer(20)
+    pages = [
+        client.get(f"/parcels/{pid}/report", params={"f": "html", "lang": lang}),
+        client.get(f"/plans/{plannr}/report", params={"f": "html", "lang": lang}),
+        client.post(
+            "/reports/polygon",
+            params={"crs": "EPSG:25832", "f": "html", "lang": lang},
+            json=shapely.geometry.mapping(poly),
+        ),
+    ]
+    for r in pages:
+        assert r.status_code == 200, r.text
+        assert f"<html lang='{lang}'>" in r.text
+        assert f"<h2>{heading}</h2>" in r.text and f"<h2>{foreign}</h2>" not in r.text
+    js = client.get(f"/parcels/{pid}/report", params={"lang": lang}).json()
+    assert js["lang"] == lang
+    assert all(not s["path"].startswith("/") for s in js["sources"])
+
+
+def test_report_language_must_be_known(client: TestClient, workspace: Workspace) -> None:
+    pid = str(workspace.features("parcels")["parcel_id"].iloc[3])
+    r = client.get(f"/parcels/{pid}/report", params={"lang": "de"})
+    assert r.status_code in (400, 422) and r.headers["content-type"].startswith(PROBLEM)

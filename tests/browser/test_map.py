@@ -54,6 +54,16 @@ class Watched:
         return box["x"] + px[0], box["y"] + px[1]
 
 
+def _readable_popup(text: str, parcel_id: str, fields: Any) -> None:
+    """A popup a planner can read: labels, not field names; the id once; no Markdown."""
+    assert "`" not in text, text
+    words = set(text.replace(":", " ").split())
+    raw = [f for f in fields if "_" in f or f in ("ejerlavskode", "public", "matrikelnummer")]
+    assert not [f for f in raw if f in words], (raw, text)
+    assert not words & {"true", "false", "True", "False"}, text
+    assert text.count(parcel_id) == 1, text
+
+
 @pytest.fixture(scope="module")
 def served(chromium: Any, live_server: str) -> Iterator[Watched]:
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
@@ -89,6 +99,8 @@ def test_layer_panel_lists_groups(served: Watched, browser_area: Workspace) -> N
     ]
     assert [t.lower() for t in titles] == [t.lower() for t in expected]
     assert served.page.locator("#kk-r-cloudburst_depth").is_checked()
+    for cid in browser_area.collections:  # buildings too: the panel lists /collections
+        assert served.page.locator(f"#kk-v-{cid}").count() == 1, cid
     assert served.page.locator("#kk-legend-cloudburst_depth .kk-bar").count() == 1
 
 
@@ -126,6 +138,7 @@ def test_click_on_parcel_opens_point_popup_and_report(
     link.wait_for()
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert pid in popup
+    _readable_popup(popup, pid, parcels.columns)
     assert "Skybrud: vanddybde" in popup and "Terræn (DVR90)" in popup
     href = link.get_attribute("href")
     assert href is not None and "f=html" in href and "scenario=2100" in href
@@ -139,7 +152,7 @@ def test_click_on_parcel_opens_point_popup_and_report(
 def test_drawn_polygon_report(served: Watched, artifacts: Path) -> None:
     page = served.page
     seen = len(served.errors)
-    page.locator(".leaflet-popup-close-button").click()
+    page.evaluate("klimakort.map.closePopup()")  # Escape may have closed it already
     page.locator(".leaflet-draw-draw-polygon").click()
     box = page.locator("#kk-map").bounding_box()
     cx, cy = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55
@@ -200,6 +213,65 @@ def test_side_by_side_compares_scenarios(served: Watched) -> None:
     assert served.errors[seen:] == []
 
 
+def _shown_legends(page: Any) -> dict[str, str]:
+    """Layer id -> text of its legend box, for every visible legend of the panel."""
+    return dict(
+        page.eval_on_selector_all(
+            ".kk-legend:not([hidden])",
+            "els => els.map(e => [e.id.replace('kk-legend-', ''), e.innerText])",
+        )
+    )
+
+
+def _wait_legends(page: Any, units: str) -> None:
+    page.wait_for_function(
+        "u => { const c = document.querySelector('#kk-legend-cloudburst_depth .kk-units');"
+        " const shown = document.querySelectorAll('.kk-legend:not([hidden])');"
+        " return c && c.innerText === u && shown.length > 0"
+        " && Array.from(shown).every(b => b.querySelector('.kk-bar, .kk-swatch')); }",
+        arg=units,
+    )
+
+
+def _cell_centres(ws: Workspace, n: int = 6) -> list[tuple[float, float, float, float]]:
+    """``n`` terrain cell centres spread over the area: (x, y, lat, lon)."""
+    import numpy as np
+
+    terrain = ws.raster("terrain")
+    tr = terrain.rio.transform()
+    rows, cols = terrain.shape[-2:]
+    to_lonlat = Transformer.from_crs(ws.crs, 4326, always_xy=True)
+    out = []
+    for k in range(n):
+        r, c = int(rows * (k + 1) / (n + 2)), int(cols * ((3 * k) % n + 1) / (n + 2))
+        x, y = tr * (c + 0.5, r + 0.5)
+        lon, lat = to_lonlat.transform(x, y)
+        if np.isfinite(terrain.values[..., r, c]).all():
+            out.append((x, y, lat, lon))
+    return out
+
+
+def _same_values(page: Any, ws: Workspace, scenario: str) -> None:
+    """What the page shows at a point is what Workspace.point_values reads there."""
+    points = _cell_centres(ws)
+    assert len(points) >= 4
+    for x, y, lat, lon in points:
+        shown = page.evaluate("([lat, lon]) => klimakort.valuesAt(lat, lon)", [lat, lon])
+        truth = ws.point_values(x, y, scenario)
+        for layer, value in truth.items():
+            got = shown.get(layer)
+            if value is None:
+                assert got is None, (layer, x, y, got)
+                continue
+            assert got is not None, (layer, x, y)
+            tol = max(0.005 + 1e-6, 1e-6 * abs(value))  # offline grids hold centimetres
+            assert abs(got - value) <= tol, (layer, x, y, got, value)
+
+
+def test_served_map_values_equal_point_values(served: Watched, browser_area: Workspace) -> None:
+    _same_values(served.page, browser_area, "2100")
+
+
 def test_language_toggle(served: Watched) -> None:
     page = served.page
     seen = len(served.errors)
@@ -209,6 +281,34 @@ def test_language_toggle(served: Watched) -> None:
     assert page.locator("label[for=kk-scenario]").inner_text() == "Climate scenario"
     page.locator("#kk-lang").click()
     assert page.locator("label[for=kk-scenario]").inner_text() == "Klimascenarie"
+    assert served.errors[seen:] == []
+
+
+def test_legends_survive_language_switch(served: Watched, artifacts: Path) -> None:
+    """After each switch every visible raster layer shows its legend in the new language."""
+    page = served.page
+    seen = len(served.errors)
+    base = page.url.split("/map")[0]
+    page.check("#kk-r-sea_depth")  # a second legend, loaded only after the switch
+    for lang, button in (("en", "Dansk"), ("da", "English"), ("en", "Dansk")):
+        page.locator("#kk-lang").click()
+        assert page.locator("#kk-lang").inner_text() == button
+        api = page.request.get(f"{base}/rasters/cloudburst_depth/legend?lang={lang}").json()
+        _wait_legends(page, api["units"])
+        legends = _shown_legends(page)
+        assert set(legends) == {"cloudburst_depth", "sea_depth"}, legends
+        for layer, text in legends.items():
+            expected = page.request.get(f"{base}/rasters/{layer}/legend?lang={lang}").json()
+            assert text.strip(), f"the legend of {layer} is empty after switching to {lang}"
+            labels = [s["label"] for s in expected["stops"]]
+            assert all(label in text for label in labels), (layer, lang, text, labels)
+        assert page.locator(".kk-legend:not([hidden]) .kk-bar").count() == 2
+    page.screenshot(path=str(artifacts / "map_en.png"))
+    # the legends in view, for people to look at
+    page.locator("#kk-legend-sea_depth").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "map_legends_en.png"))
+    page.locator("#kk-lang").click()  # back to Danish for the tests after this one
+    page.uncheck("#kk-r-sea_depth")
     assert served.errors[seen:] == []
 
 
@@ -248,10 +348,19 @@ def test_standalone_map_works_offline(
     page.locator(".leaflet-popup .kk-popup table").first.wait_for()
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert str(big["parcel_id"]) in popup and "Skybrud: vanddybde" in popup
+    _readable_popup(popup, str(big["parcel_id"]), parcels.columns)
     assert page.locator("#kk-search").count() == 1
+    for cid in browser_area.collections:  # the offline panel lists what /collections lists
+        assert page.locator(f"#kk-v-{cid}").count() == 1, cid
+    page.check("#kk-v-buildings")
+    assert page.evaluate("klimakort.state.vectors.buildings.layer.getLayers().length") == len(
+        browser_area.features("buildings")
+    )
+    page.uncheck("#kk-v-buildings")
     page.fill("#kk-search", str(big["parcel_id"]))
     page.locator("#kk-search-form button").click()
     page.locator(f'#kk-search-results li[data-parcel="{big["parcel_id"]}"]').wait_for()
     assert outside == [] and watched.errors == []
+    _same_values(page, browser_area, "2100")  # the same truth as the served map
     page.screenshot(path=str(artifacts / "map_standalone.png"))
     context.close()

@@ -93,3 +93,25 @@ def test_area_without_heating_mains_warns_and_records_it(tmp_path: Path) -> None
     assert strict.exit_code != 0
     assert "heating_mains" in str(strict.exception) and "--strict" in str(strict.exception)
     assert not (tmp_path / "strict").exists()
+
+
+@pytest.mark.slow
+def test_an_infeasible_portfolio_exits_non_zero_with_the_largest_feasible_n(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from klimakort.cli import main
+
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    out = tmp_path / "out"
+    args = ["suitability", str(toml), "--choose", "12", "--min-spacing", "1500"]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--samples", "20", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    doc = json.loads((out / "portfolio.json").read_text())
+    assert doc["status"] == "infeasible" and doc["n_chosen"] == 0
+    most = doc["max_feasible"]
+    assert isinstance(most, int) and 0 <= most < 12
+    assert "error: " in err and "Traceback" not in err
+    line = err[err.index("error: ") :]
+    assert f"ask for {most}" in line.replace("at most ", "") and "1500 m" in line

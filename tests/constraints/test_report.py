@@ -119,11 +119,47 @@ def test_findings_name_their_source_files(sample: Sample) -> None:
     by_rule = {f["rule_id"]: f for f in rep["findings"]}
     gw_paths = {s["path"] for s in by_rule["basements"]["sources"]}
     assert sample.cfg.groundwater is not None
-    assert gw_paths == {str(sample.cfg.groundwater.path)}
+    base = sample.cfg.base_dir
+    assert gw_paths == {sample.cfg.groundwater.path.relative_to(base).as_posix()}
     dh = by_rule["district_heating"]
     if dh["verdict"] == "applies":
-        assert dh["sources"][0]["path"] == str(sample.cfg.layers["heating_zones"].path)
-    assert all(Path(s["path"]).exists() for s in by_rule["basements"]["sources"])
+        zones = sample.cfg.layers["heating_zones"].path
+        assert dh["sources"][0]["path"] == zones.relative_to(base).as_posix()
+    assert all((base / s["path"]).exists() for s in by_rule["basements"]["sources"])
+
+
+def _all_sources(report: dict[str, Any]) -> list[dict[str, str]]:
+    out = list(report["sources"])
+    for f in report["findings"]:
+        out += f["sources"]
+    for entry in report["buildings"] + report.get("parcels", []):
+        for f in entry["findings"]:
+            out += f["sources"]
+    return out
+
+
+def test_sources_show_layer_and_file_relative_to_the_area(sample: Sample) -> None:
+    """No server path in a report: files inside the area folder are relative to it, files
+    elsewhere show their name."""
+    pid = str(sample.buildings["parcel_id"].iloc[0])
+    reports = [
+        parcel_report(sample.cfg, sample.hz, pid, SCENARIO),
+        plan_report(sample.cfg, sample.hz, "L 7", SCENARIO),
+    ]
+    for rep in reports:
+        sources = _all_sources(rep)
+        assert sources
+        for src in sources:
+            assert not Path(src["path"]).is_absolute(), src
+            assert str(sample.root) not in src["path"] and str(sample.root) not in src["layer"]
+            assert src["layer"].strip()
+        paths = {s["path"] for s in sources}
+        assert "rasters/terrain.tif" in paths, paths
+        html = render_html(rep)
+        assert str(sample.root) not in html and str(sample.cfg.base_dir) not in html
+    # the contaminated-soil file lies outside the area folder: its name only
+    dirty = parcel_report(sample.cfg, sample.hz, sample.dirty_parcel, SCENARIO)
+    assert "soil.geojson" in {s["path"] for s in _all_sources(dirty)}
 
 
 def test_contaminated_parcel_is_unsuitable_for_infiltration(sample: Sample) -> None:
@@ -215,10 +251,11 @@ def test_html_is_self_contained_with_map_and_table(sample: Sample, tmp_path: Pat
     assert text.startswith("<!DOCTYPE html>")
     assert "data:image/png;base64," in text
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+    titles = {r["id"]: r["title_da"] for r in rep["rules"]}
     for f in rep["findings"]:
-        assert f["rule_id"] in text
-    assert str(sample.cfg.terrain.path) in text
-    assert "synthetic" in text
+        assert titles[f["rule_id"]] in text  # the rule's title, not its code name
+    assert "rasters/terrain.tif" in text and str(sample.cfg.terrain.path) not in text
+    assert "syntetiske data" in text
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temp leftovers
     assert "data:image/png" not in render_html(rep, None)
 
@@ -304,9 +341,11 @@ def test_cli_plan_html(cli: tuple[typer.Typer, list[Any]], sample: Sample, tmp_p
     app, _ = cli
     out = tmp_path / "plan.html"
     args = ["report", str(_area_toml(sample)), "--plan", "L 7", "--format", "html"]
-    res = CliRunner().invoke(app, [*args, "--out", str(out)])
+    res = CliRunner().invoke(app, [*args, "--out", str(out), "--lang", "en"])
     assert res.exit_code == 0, res.output
-    assert "Affected parcels" in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert "Affected parcels" in page and "<html lang='en'>" in page
+    assert "Berørte matrikler" not in page
 
 
 @pytest.mark.parametrize(
@@ -319,3 +358,88 @@ def test_cli_rejects_bad_choices(
     res = CliRunner().invoke(app, ["report", str(_area_toml(sample)), *extra])
     assert res.exit_code != 0
     assert isinstance(res.exception, InputError)
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _visible_text(page: str, lang: str) -> str:
+    """What a reader sees of an HTML report, less what is not language: no style, no tags,
+    no file names, and no quoted citation that the page marks as written in another
+    language (``lang="en"`` spans)."""
+    import html as html_mod
+
+    page = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)
+    page = re.sub(r"<img[^>]*>", " ", page)
+    other = "en" if lang == "da" else "da"
+    page = re.sub(rf'<span lang="{other}">.*?</span>', " ", page, flags=re.S)
+    page = re.sub(r"<code class=path>.*?</code>", " ", page)  # file names are data
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _code_names() -> set[str]:
+    from klimakort.constraints.overlay import COLUMNS
+    from klimakort.constraints.report_text import MEASURES, SCENARIO_VALUES
+
+    rules = load_rules()
+    names = set(COLUMNS) | set(MEASURES) | set(SCENARIO_VALUES) | set(rules)
+    names |= {t for r in rules.values() for t in r.thresholds}
+    return names | {"parcel", "plan", "polygon"} - {"plan"}
+
+
+def _other_vocabulary(lang: str, reports: list[dict[str, Any]]) -> set[str]:
+    """Texts klimakort writes in the other language and not in ``lang``."""
+    from klimakort.constraints.report_text import vocabulary
+
+    other = "en" if lang == "da" else "da"
+    rules = load_rules()
+    words = vocabulary(other)  # type: ignore[arg-type]
+    words |= {r.title(other) for r in rules.values()} | {r.text(other) for r in rules.values()}
+    words |= {r.source_in(other) for r in rules.values()}
+    for rep in reports:
+        found = rep["findings"] + [f for e in rep["buildings"] for f in e["findings"]]
+        found += [f for e in rep.get("parcels", []) for f in e["findings"]]
+        words |= {f[f"explanation_{other}"] for f in found}
+    mine = vocabulary(lang)  # type: ignore[arg-type]
+    mine |= {r.title(lang) for r in rules.values()} | {r.text(lang) for r in rules.values()}
+    return {w for w in words - mine if w.strip() and not w.replace(" ", "").isdigit()}
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_report_is_wholly_in_one_language(sample: Sample, lang: str) -> None:
+    """Every verdict, rule title, field label and unit of a page in the chosen language:
+    no text of the other language's vocabulary and no code name anywhere."""
+    pid = str(sample.buildings["parcel_id"].iloc[0])
+    reports = [
+        parcel_report(sample.cfg, sample.hz, pid, SCENARIO, lang=lang),
+        parcel_report(sample.cfg, sample.hz, sample.dirty_parcel, SCENARIO, lang=lang),
+        plan_report(sample.cfg, sample.hz, "L 7", SCENARIO, lang=lang),
+        polygon_report(sample.cfg, sample.hz, sample.plan_geom.buffer(-40), SCENARIO, lang=lang),
+    ]
+    foreign = _other_vocabulary(lang, reports)
+    # a code name that is also a word of the page's language (``sea``) may be read as one
+    from klimakort.constraints.report_text import vocabulary
+
+    rules = load_rules()
+    texts = vocabulary(lang) | {r.title(lang) + " " + r.text(lang) for r in rules.values()}  # type: ignore[arg-type]
+    own_words = {w.lower() for t in texts for w in re.findall(r"\w+", t)}
+    codes = {c for c in _code_names() if c.lower() not in own_words}
+    for rep in reports:
+        assert rep["lang"] == lang
+        validate_report(rep)
+        page = render_html(rep, sample.hz)
+        assert f"<html lang='{lang}'>" in page
+        text = _visible_text(page, lang)
+        hits = sorted(w for w in foreign if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.I))
+        assert hits == [], f"{rep['kind']} report in {lang} shows {hits}"
+        tokens = {t.lower() for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+        assert not tokens & codes, f"code names in the {lang} page: {sorted(tokens & codes)}"
+        assert not [t for t in tokens if "_" in t], sorted(t for t in tokens if "_" in t)
+
+
+def test_report_language_is_checked(sample: Sample) -> None:
+    from klimakort.errors import ParameterError
+
+    pid = str(sample.buildings["parcel_id"].iloc[0])
+    with pytest.raises(ParameterError, match="lang"):
+        parcel_report(sample.cfg, sample.hz, pid, SCENARIO, lang="de")

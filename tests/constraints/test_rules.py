@@ -242,3 +242,12 @@ def test_deeper_water_never_improves_the_verdict(d1: float, d2: float) -> None:
     v_lo = _one({"flood_depth_max_buffer_m": lo}, "building_flood").verdict
     v_hi = _one({"flood_depth_max_buffer_m": hi}, "building_flood").verdict
     assert VERDICT_ORDER.index(v_hi) >= VERDICT_ORDER.index(v_lo)
+
+
+def test_danish_explanations_use_a_decimal_comma() -> None:
+    from klimakort.constraints.rules import danish_decimals
+
+    assert danish_decimals("Grundvand 0.12 m under terræn (≤ 2.0 m)") == (
+        "Grundvand 0,12 m under terræn (≤ 2,0 m)"
+    )
+    assert danish_decimals("opland 16138 m², zone Nord.") == "opland 16138 m², zone Nord."

@@ -5,21 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from klimakort.errors import ParameterError
 from klimakort.features.cql2 import (
+    SPATIAL_OPS,
     And,
     Comparison,
+    GeometryColumn,
+    GeometryLiteral,
     Literal,
     Not,
     Or,
     Property,
+    Spatial,
     cql2_mask,
+    evaluate,
     like_to_regex,
     parse_cql2,
     properties,
+    spatial_prefilters,
 )
 
 
@@ -127,7 +134,16 @@ def test_parse_tree_and_precedence() -> None:
         ("", "empty"),
         ("cls IN (1, name)", "literal values only"),
         ("name LIKE 3", "quoted pattern"),
-        ("S_INTERSECTS(geometry, 1)", "not supported"),
+        ("FOO(cls) = 1", "not supported"),
+        ("S_INTERSECTS(geometry, 1)", "expected the geometry property or a geometry literal"),
+        ("S_INTERSECTS(geometry, POINT(1))", "not valid WKT"),
+        ("S_INTERSECTS(geometry, POLYGON((0 0, 1 1)", "complete WKT geometry"),
+        ("S_INTERSECTS(geometry, BBOX(1, 2, 3))", "takes 4 numbers"),
+        ("S_INTERSECTS(geometry, BBOX(3, 2, 1, 4))", "minimum is above"),
+        ("S_INTERSECTS(geometry, CIRCLE(1 2))", "is not a geometry"),
+        ("S_INTERSECTS(geometry POINT(1 2))", "expected ','"),
+        ("S_WITHIN(cls, POINT(1 2))", "property 'cls' is not one"),
+        ("S_WITHIN(geometry, POINT(1 2))", "unknown property 'geometry'"),
         ("cls", "is not boolean"),
         ("cls = 'two'", "cannot compare property 'cls' (number) with 'two' (text)"),
         ("name = 3", "cannot compare"),
@@ -200,3 +216,91 @@ def test_random_thresholds(depth: list[float], lo: float, hi: float, op: str) ->
     a = cql2_mask(f"NOT (depth > {lo!r} OR k < 3)", d)
     b = cql2_mask(f"NOT depth > {lo!r} AND NOT k < 3", d)
     assert np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------- spatial
+
+
+def _random_geometries(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Points, lines and (multi)polygons in 0..100, some missing."""
+    out = []
+    for i in range(n):
+        x, y = rng.uniform(0, 100, 2)
+        kind = i % 5
+        if kind == 0:
+            out.append(shapely.Point(x, y))
+        elif kind == 1:
+            out.append(shapely.LineString([(x, y), (x + rng.uniform(-20, 20), y + 10)]))
+        elif kind == 2:
+            out.append(shapely.box(x, y, x + rng.uniform(1, 30), y + rng.uniform(1, 30)))
+        elif kind == 3:
+            out.append(
+                shapely.MultiPolygon(
+                    [shapely.box(x, y, x + 3, y + 3), shapely.box(x + 5, y, x + 9, y + 4)]
+                )
+            )
+        else:
+            out.append(None if i % 10 == 4 else shapely.Point(round(x), round(y)))
+    return np.array(out, dtype=object)
+
+
+LITERALS = [
+    ("POLYGON((10 10, 60 10, 60 70, 10 70, 10 10))", shapely.box(10, 10, 60, 70)),
+    ("BBOX(10, 10, 60, 70)", shapely.box(10, 10, 60, 70)),
+    ("LINESTRING(0 50, 100 50)", shapely.LineString([(0, 50), (100, 50)])),
+    ("POINT(40 40)", shapely.Point(40, 40)),
+    (
+        "MULTIPOLYGON(((0 0, 20 0, 20 20, 0 20, 0 0)), ((50 50, 90 50, 90 90, 50 50)))",
+        shapely.MultiPolygon(
+            [shapely.box(0, 0, 20, 20), shapely.Polygon([(50, 50), (90, 50), (90, 90)])]
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("op", sorted(SPATIAL_OPS))
+@pytest.mark.parametrize(("wkt", "geom"), LITERALS)
+def test_spatial_operators_match_shapely(op: str, wkt: str, geom: shapely.Geometry) -> None:
+    geoms = _random_geometries(np.random.default_rng(7), 400)
+    geoms[10] = shapely.box(10, 10, 60, 70)  # equal to the polygon literals
+    frame = pd.DataFrame({"cls": np.arange(len(geoms)) % 3})
+    tree = shapely.STRtree(geoms)
+
+    def near(g: shapely.Geometry) -> np.ndarray:
+        mask = np.zeros(len(geoms), dtype=bool)
+        mask[tree.query(g)] = True
+        return mask
+
+    column = GeometryColumn(geoms, near)
+    predicate = SPATIAL_OPS[op]
+    present = ~shapely.is_missing(geoms)
+    expected = present & np.array([g is not None and bool(predicate(g, geom)) for g in geoms])
+    got = evaluate(parse_cql2(f"{op}(geometry, {wkt})"), frame, column)
+    assert got.tolist() == expected.tolist()
+    # the same without the STRtree pre-selection, and with the literal first
+    assert evaluate(
+        parse_cql2(f"{op}(geometry, {wkt})"), frame, GeometryColumn(geoms)
+    ).tolist() == (expected.tolist())
+    flipped = present & np.array([g is not None and bool(predicate(geom, g)) for g in geoms])
+    assert evaluate(parse_cql2(f"{op}({wkt}, geometry)"), frame, column).tolist() == (
+        flipped.tolist()
+    )
+    both = evaluate(parse_cql2(f"{op}(geometry, {wkt}) AND cls = 1"), frame, column)
+    assert both.tolist() == (expected & (frame["cls"] == 1).to_numpy()).tolist()
+
+
+def test_spatial_literals_and_prefilters() -> None:
+    expr = parse_cql2(
+        "s_intersects(geometry, point(1 2)) AND S_DISJOINT(geometry, BBOX(0, 0, 1, 1)) "
+        "AND S_WITHIN(geometry, POLYGON Z((0 0 1, 4 0 1, 4 4 1, 0 0 1)))"
+    )
+    assert isinstance(expr, And) and all(isinstance(p, Spatial) for p in expr.operands)
+    pre = spatial_prefilters(expr)
+    assert [g.geom_type for g in pre] == ["Point", "Polygon"]  # not the disjoint one
+    assert spatial_prefilters(parse_cql2("S_INTERSECTS(geometry, POINT(1 2)) OR cls = 1")) == []
+    empty = parse_cql2("S_INTERSECTS(geometry, POINT EMPTY)")
+    assert isinstance(empty, Spatial) and isinstance(empty.right, GeometryLiteral)
+    assert empty.right.geometry.is_empty
+    frame = pd.DataFrame({"cls": [1]})
+    with pytest.raises(ParameterError, match="only be used in a spatial function"):
+        cql2_mask("geometry = 1", frame, geometry=GeometryColumn(np.array([shapely.Point(0, 0)])))

@@ -56,7 +56,9 @@ def test_landing_and_conformance() -> None:
     assert {"http://h/api/openapi.json", "http://h/api/collections", "http://h/api/map"} <= hrefs
     conf = ogc.conformance()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
-    assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text" in conf
+    cql2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+    for cls in ("cql2-text", "cql2-json", "basic-spatial-functions", "spatial-functions"):
+        assert cql2 + cls in conf
     assert len(set(conf)) == len(conf)
 
 
@@ -119,7 +121,8 @@ def test_queryables_types_and_validation(frame: gpd.GeoDataFrame) -> None:
     doc = queryables(frame, schema_id="http://h/q", title="T")
     jsonschema.Draft202012Validator.check_schema(doc)
     props = doc["properties"]
-    assert set(props) == {"scenario", "depth_class", "area_m2", "note", "ok"}
+    assert set(props) == {"geometry", "scenario", "depth_class", "area_m2", "note", "ok"}
+    assert props["geometry"]["x-ogc-role"] == "primary-geometry"  # for S_INTERSECTS etc.
     assert props["depth_class"]["type"] == "integer"
     assert props["area_m2"]["type"] == "number"
     assert props["ok"]["type"] == "boolean"

@@ -29,11 +29,16 @@ _CONFIG = re.compile(r"window\.KLIMAKORT_CONFIG = (?P<json>.*?);</script>", re.S
 
 
 def decode_grid(spec: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
-    """What app.js does: inflate, then scale (u16, 65535 = no data) or read float32."""
+    """What app.js does: inflate, undo the delta-shuffle, then scale (u16, 65535 = no
+    data) or read float32."""
     raw = zlib.decompress(base64.b64decode(spec["data"]))
     if spec["dtype"] == "f32":
         return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float64)
-    ints = np.frombuffer(raw, dtype="<u2").reshape(shape)
+    assert spec["filter"] == "delta-shuffle"
+    b = np.frombuffer(raw, dtype=np.uint8)
+    n = b.size // 2
+    deltas = (b[:n].astype(np.uint32) | (b[n:].astype(np.uint32) << 8)).reshape(shape)
+    ints = (np.cumsum(deltas, axis=1) % 65536).astype(np.uint16)
     out = spec["offset"] + spec["scale"] * ints.astype(np.float64)
     return np.where(ints == 65535, np.nan, out)
 
@@ -136,8 +141,83 @@ def test_write_standalone_map(workspace: Workspace, tmp_path: Path) -> None:
             assert west < east and south < north
         assert set(r["legends"]) == {"da", "en"}
     ids = {c["id"] for c in cfg["collections"]}
-    assert {"parcels", "planned_sites", "flooded_areas"} <= ids and "buildings" not in ids
+    # the offline panel lists every collection the server lists (buildings too)
+    assert ids == set(workspace.collections)
+    buildings = next(c for c in cfg["collections"] if c["id"] == "buildings")["data"]
+    assert len(buildings["features"]) == len(workspace.features("buildings"))
     flooded = next(c for c in cfg["collections"] if c["id"] == "flooded_areas")
     scenarios = {f["properties"]["scenario"] for f in flooded["data"]["features"]}
     assert scenarios == set(workspace.scenarios)
     assert messages[-1].startswith("map written") and any("map image" in m for m in messages)
+
+
+class _GridArea:
+    """The parts of a Workspace that value_grids and Workspace.point_values read, on a
+    terrain model as wide as the demo's 1.6 m sample (2500 cells)."""
+
+    def __init__(self, shape: tuple[int, int] = (400, 2500), cell: float = 1.6) -> None:
+        import rioxarray  # noqa: F401  (registers .rio)
+        import xarray as xr
+        from affine import Affine
+
+        from klimakort.service.catalog import RASTER_LAYERS
+
+        rng = np.random.default_rng(3)
+        rows, cols = shape
+        x0, y0 = 700_000.0, 6_170_000.0
+        tr = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+        xs = x0 + cell * (np.arange(cols) + 0.5)
+        ys = y0 - cell * (np.arange(rows) + 0.5)
+
+        def grid(values: np.ndarray) -> xr.DataArray:
+            da = xr.DataArray(values.astype(np.float32), dims=("y", "x"), coords={"y": ys, "x": xs})
+            return da.rio.write_crs("EPSG:25832").rio.write_transform(tr).rio.write_nodata(np.nan)
+
+        terrain = np.cumsum(rng.normal(0, 0.05, shape), axis=1) + 3.0
+        flow = 2.56 * np.ceil(rng.pareto(1.2, shape) + 1)  # upstream area: cells x 2.56 m2
+        depth = np.where(rng.random(shape) < 0.2, rng.random(shape), 0.0)
+        self._rasters = {"terrain": grid(terrain), "accumulation": grid(flow)}
+        self._scenario_rasters = {
+            sc: grid(depth * k) for k, sc in enumerate(("present", "2100"), start=1)
+        }
+        self.raster_layers = {
+            k: RASTER_LAYERS[k] for k in ("terrain", "accumulation", "cloudburst_depth")
+        }
+        self.scenarios = ["present", "2100"]
+        self.hz = type("Hz", (), {"terrain": self._rasters["terrain"]})()
+
+    def scenario(self, scenario: str | None) -> str:
+        return scenario or "2100"
+
+    def raster(self, layer: str, scenario: str | None = None) -> Any:
+        if layer == "cloudburst_depth":
+            return self._scenario_rasters[self.scenario(scenario)]
+        return self._rasters[layer]
+
+
+def test_click_values_equal_point_values_at_demo_resolution() -> None:
+    """At the demo's resolution the embedded grids hold the terrain's own cells: the
+    offline map shows at a point what ``/point`` (Workspace.point_values) shows."""
+    area = _GridArea()
+    grids = value_grids(area)  # type: ignore[arg-type]  # the defaults of the demo map
+    assert grids["step"] == 1 and grids["shape"] == [400, 2500]
+    x0, dx, y0, dy = grids["transform"]
+    shape = (grids["shape"][0], grids["shape"][1])
+    decoded = {
+        (layer, sc): (decode_grid(spec, shape), spec["dtype"])
+        for layer, by_scenario in grids["layers"].items()
+        for sc, spec in by_scenario.items()
+    }
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        # any point inside the area, as app.js finds its cell
+        x = x0 + rng.uniform(0, grids["shape"][1]) * dx
+        y = y0 + rng.uniform(0, grids["shape"][0]) * dy
+        col, row = int(np.floor((x - x0) / dx)), int(np.floor((y - y0) / dy))
+        for scenario in area.scenarios:
+            truth = Workspace.point_values(area, x, y, scenario)  # type: ignore[arg-type]
+            for layer in grids["layers"]:
+                grid, dtype = decoded.get((layer, scenario)) or decoded[(layer, "_")]
+                shown = grid[row, col]
+                tol = 1e-6 * abs(truth[layer]) if dtype == "f32" else GRID_STEP / 2 + 1e-6
+                assert abs(shown - truth[layer]) <= tol, (layer, scenario, x, y, shown, truth)

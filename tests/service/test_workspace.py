@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -70,3 +73,32 @@ def test_point_values_match_the_raster(workspace: Workspace) -> None:
     if len(rr):
         v = workspace.point_values(float(cls.x[cc[0]]), float(cls.y[rr[0]]), "2100")
         assert v["groundwater_classes"] is None
+
+
+@pytest.mark.slow
+def test_a_reopened_workspace_reuses_hazards_and_candidate_sites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geopandas.testing import assert_geodataframe_equal
+
+    from klimakort.hazards import store as store_mod
+    from klimakort.hazards.store import HazardStore
+    from klimakort.sample import write_sample
+    from klimakort.suitability import workflow
+
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    store = HazardStore(tmp_path / "store")
+    first = Workspace.open(toml, ("2100",), store=store)
+    cands = first.features("candidate_sites")
+    assert len(cands) and cands["chosen"].any()
+
+    def fail(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("recomputed although stored")
+
+    monkeypatch.setattr(store_mod, "compute_hazards", fail)
+    monkeypatch.setattr(store_mod, "compute_scenarios", fail)
+    monkeypatch.setattr(workflow, "run_suitability", fail)
+    again = Workspace.open(toml, ("2100",), store=store)
+    assert_geodataframe_equal(again.features("candidate_sites"), cands)
+    a, b = first.raster("cloudburst_depth"), again.raster("cloudburst_depth")
+    assert np.array_equal(a.values, b.values, equal_nan=True)

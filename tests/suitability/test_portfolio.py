@@ -208,3 +208,25 @@ def test_writers(tmp_path: Path) -> None:
     write_portfolio_gpkg(bad, tmp_path / "empty.gpkg")
     assert len(pyogrio.read_dataframe(tmp_path / "empty.gpkg")) == 0
     assert json.loads(write_portfolio_json(bad, tmp_path / "bad.json").read_text())["sites"] == []
+
+
+def test_an_infeasible_request_names_the_largest_feasible_n() -> None:
+    from klimakort.suitability.portfolio import max_feasible_sites
+
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 600, size=(9, 2))
+    sites = _sites(xy, rng.uniform(0, 1, 9))
+    spacing = 150.0
+    pairs = {tuple(p) for p in conflict_pairs(sites.geometry, spacing).tolist()}
+    best = max(
+        len(c)
+        for r in range(10)
+        for c in itertools.combinations(range(9), r)
+        if not any((i, j) in pairs for i, j in itertools.combinations(c, 2))
+    )
+    assert max_feasible_sites(sites, min_spacing_m=spacing) == best
+    assert choose_portfolio(sites, best, min_spacing_m=spacing).feasible
+    res = choose_portfolio(sites, best + 1, min_spacing_m=spacing)
+    assert res.status == "infeasible" and res.max_feasible == best
+    assert f"At most {best} sites can be chosen" in res.message
+    assert res.to_dict()["max_feasible"] == best

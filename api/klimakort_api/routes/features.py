@@ -10,15 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from klimakort.errors import DataNotFoundError, ParameterError
+from klimakort.errors import DataNotFoundError
 from klimakort.features import geojson, html, ogc, query
 from klimakort.features.queryables import SCHEMA_JSON, queryables
 from klimakort.io import crs_uri
 from klimakort.service import Workspace
 from klimakort_api.deps import SettingsDep, WorkspaceDep
+from klimakort_api.problems import OGC_RESPONSES, OGCRoute
 from klimakort_api.routes.landing import AcceptHeader, FormatQuery, base_url
 
-router = APIRouter(tags=["OGC API - Features"])
+router = APIRouter(tags=["OGC API - Features"], route_class=OGCRoute, responses=OGC_RESPONSES)
 
 _GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {geojson.GEOJSON: {}, "text/html": {}}, "description": "GeoJSON or HTML"}
@@ -119,10 +120,22 @@ def items(
     limit: Annotated[int, Query(description="Features per page (1 to the service maximum)")] = 100,
     offset: Annotated[int, Query(description="Features to skip")] = 0,
     filter: Annotated[
-        str | None, Query(description="CQL2-text filter, e.g. scenario='2100' AND depth_class >= 2")
+        str | None,
+        Query(
+            description="CQL2 filter, e.g. scenario='2100' AND depth_class >= 2, or "
+            "S_INTERSECTS(geometry, POLYGON((12.38 55.62, 12.4 55.62, 12.4 55.63, 12.38 55.62)))"
+        ),
     ] = None,
     filter_lang: Annotated[
-        str | None, Query(alias="filter-lang", description="cql2-text (the only one)")
+        str | None,
+        Query(alias="filter-lang", description="cql2-text (default) or cql2-json"),
+    ] = None,
+    filter_crs: Annotated[
+        str | None,
+        Query(
+            alias="filter-crs",
+            description="CRS of the filter's geometries: CRS84 (default) or EPSG:25832's URI",
+        ),
     ] = None,
     f: FormatQuery = None,
     accept: AcceptHeader = None,
@@ -130,13 +143,13 @@ def items(
     """A page of features matching ``bbox`` and ``filter``, as GeoJSON or HTML."""
     info = ws.collection(cid)
     fmt = ogc.negotiate(f, accept)
-    if filter_lang not in (None, "", "cql2-text"):
-        raise ParameterError(f"filter-lang={filter_lang!r} is not supported; use cql2-text")
+    lang = query.filter_lang(filter_lang)
     query.check_paging(limit, offset, settings.max_features)
     supported = crs_uri.supported_crs(ws.crs)
     out_crs = crs_uri.resolve_crs(crs, supported, "crs")
     box = None
     box_crs = crs_uri.resolve_crs(bbox_crs, supported, "bbox-crs")
+    geom_crs = crs_uri.resolve_crs(filter_crs, supported, "filter-crs")
     if bbox is not None:
         box = query.parse_bbox(bbox)
         query.check_bbox(box, box_crs, ws.crs, settings.max_bbox_km2)
@@ -144,7 +157,7 @@ def items(
     etag = _etag(cid, index.revision, fmt, request.url.query)
     if (cached := _not_modified(request, etag)) is not None:
         return cached
-    q = query.ItemsQuery(box, box_crs, out_crs, limit, offset, filter)
+    q = query.ItemsQuery(box, box_crs, out_crs, limit, offset, filter, lang, geom_crs)
     result = query.run_query(index, q)
     base = base_url(request)
     params = dict(request.query_params)

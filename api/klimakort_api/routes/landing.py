@@ -8,8 +8,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from klimakort.features import html, ogc
+from klimakort_api.problems import OGC_RESPONSES, OGCRoute
 
-router = APIRouter(tags=["OGC API - Features"])
+router = APIRouter(tags=["OGC API - Features"], route_class=OGCRoute, responses=OGC_RESPONSES)
 
 FormatQuery = Annotated[str | None, Query(description="Output format: json (default) or html")]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from klimakort.maps.basemap import page_config
 from klimakort.maps.service_map import service_map_html, static_asset
 from klimakort_api.deps import SettingsDep, WorkspaceDep
 
@@ -35,6 +36,7 @@ def map_page(
         lang=lang,
         max_features=settings.max_features,
         max_zoom=min(settings.max_zoom, 22),
+        basemap=page_config(getattr(request.app.state, "basemap", None)),
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 

@@ -19,6 +19,10 @@ Scenario = Annotated[
     Query(description="Climate scenario (present, 2050, 2100); default 2100", max_length=32),
 ]
 Format = Annotated[Literal["json", "html"], Query(description="Output format")]
+Lang = Annotated[
+    Literal["da", "en"],
+    Query(description="Language of the report: every word of the HTML page, source names"),
+]
 
 _EXAMPLE_POLYGON = {
     "type": "Polygon",
@@ -67,9 +71,15 @@ def parcels_search(
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
 def parcel(
-    ws: WorkspaceDep, parcel_id: str, scenario: Scenario = None, f: Format = "json"
+    ws: WorkspaceDep,
+    parcel_id: str,
+    scenario: Scenario = None,
+    f: Format = "json",
+    lang: Lang = "da",
 ) -> Response:
-    report = parcel_report(ws.cfg, ws.hz, parcel_id, ws.scenario(scenario), sites=ws.stored_sites())
+    report = parcel_report(
+        ws.cfg, ws.hz, parcel_id, ws.scenario(scenario), sites=ws.stored_sites(), lang=lang
+    )
     return _render(report, f, ws)
 
 
@@ -78,8 +88,16 @@ def parcel(
     summary="Climate constraints of a local plan (plannr or planid)",
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
-def plan(ws: WorkspaceDep, plan_id: str, scenario: Scenario = None, f: Format = "json") -> Response:
-    report = plan_report(ws.cfg, ws.hz, plan_id, ws.scenario(scenario), sites=ws.stored_sites())
+def plan(
+    ws: WorkspaceDep,
+    plan_id: str,
+    scenario: Scenario = None,
+    f: Format = "json",
+    lang: Lang = "da",
+) -> Response:
+    report = plan_report(
+        ws.cfg, ws.hz, plan_id, ws.scenario(scenario), sites=ws.stored_sites(), lang=lang
+    )
     return _render(report, f, ws)
 
 
@@ -103,6 +121,7 @@ def polygon(
     ] = None,
     name: Annotated[str | None, Query(max_length=200)] = None,
     f: Format = "json",
+    lang: Lang = "da",
 ) -> Response:
-    report = polygon_constraints_report(ws, body, scenario, crs=crs, name=name)
+    report = polygon_constraints_report(ws, body, scenario, crs=crs, name=name, lang=lang)
     return _render(report, f, ws)

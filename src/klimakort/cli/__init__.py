@@ -28,6 +28,7 @@ def _register() -> None:
         cloudburst_cmds,
         hazards_area_cmds,
         hazards_cmds,
+        print_cmds,
         rainflow_cmds,
         report_cmds,
         serve_cmds,
@@ -41,6 +42,7 @@ def _register() -> None:
         hazards_cmds,
         hazards_area_cmds,
         report_cmds,
+        print_cmds,
         suitability_cmds,
         serve_cmds,
     ):

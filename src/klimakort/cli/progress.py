@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-console = Console(stderr=True)
+# no log path: a user wants the step and its time, not the line of this module
+console = Console(stderr=True, log_path=False)
 
 
 @contextmanager

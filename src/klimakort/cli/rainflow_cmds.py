@@ -33,6 +33,14 @@ def rainflow_cmd(
     inland_nodata: Annotated[
         str, typer.Option(help="Inland nodata holes: 'outlet' (drains) or 'barrier'.")
     ] = "outlet",
+    chunks: Annotated[
+        int | None,
+        typer.Option(help="Run tiled on Dask with chunks of N x N cells (rasters only)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address for --chunks (default: a LocalCluster)."),
+    ] = None,
 ) -> None:
     """Rain-flow analysis of a terrain model (the Danish Bluespot method).
 
@@ -50,6 +58,9 @@ def rainflow_cmd(
         stream_threshold_m2=stream_threshold,
         inland_nodata=cast(Literal["outlet", "barrier"], inland_nodata),  # validated there
     )
+    if chunks is not None:
+        _tiled(dem, out, chunks, scheduler, params, bool(buildings or barriers or streams))
+        return
     with steps("Rain-flow analysis") as say:
         say("reading terrain")
         terrain = read_raster(dem)
@@ -70,6 +81,25 @@ def rainflow_cmd(
     n = len(result.bluespot_table)
     console.print(f"{n} bluespots, {len(result.flowpaths)} flow-path segments")
     for path in files.values():
+        typer.echo(str(path))
+
+
+def _tiled(
+    dem: Path, out: Path, chunks: int, scheduler: str | None, params: object, burn: bool
+) -> None:
+    """``rainflow --chunks``: the rasters of :func:`klimakort.tiled.rainflow_tiled`."""
+    from klimakort.errors import ParameterError
+    from klimakort.tiled import rainflow_tiled
+
+    if burn:
+        raise ParameterError(
+            "--chunks does not burn vector layers yet; condition the terrain first "
+            "or run without --chunks"
+        )
+    with steps("Rain-flow analysis (tiled on Dask)") as say:
+        res = rainflow_tiled(dem, out, chunks, params, scheduler, progress=say)
+    console.print(f"{res.n_bluespots} bluespots on {res.shape[0]} x {res.shape[1]} cells")
+    for path in res.files.values():
         typer.echo(str(path))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from klimakort.cli.hazards_area_cmds import NoCache, Recompute, StoreDir
 from klimakort.cli.progress import console, steps
 
 
@@ -17,8 +18,14 @@ def serve(
     scenario: Annotated[
         list[str] | None, typer.Option("--scenario", "-s", help="Scenarios (repeat)")
     ] = None,
+    no_cache: NoCache = False,
+    recompute: Recompute = False,
+    store: StoreDir = None,
 ) -> None:
-    """Compute the area's hazards, then serve the API and the map (/map, /docs).
+    """Load (or compute) the area's hazards, then serve the API and the map (/map, /docs).
+
+    Hazards and candidate sites computed before from the same inputs are taken from the
+    hazard store, so a restart takes seconds.
 
     Settings such as KLIMAKORT_API_KEY (writes) and KLIMAKORT_DATABASE_URL (PostGIS for
     planned sites) are read from the environment.
@@ -26,6 +33,7 @@ def serve(
     import uvicorn
 
     from klimakort.errors import DataNotFoundError
+    from klimakort.hazards.store import HazardStore
     from klimakort.service import Workspace
     from klimakort.service.workspace import CANDIDATE_MEASURE
     from klimakort.sites import open_store
@@ -33,7 +41,14 @@ def serve(
 
     settings = Settings(area=area, scenarios=tuple(scenario or ("present", "2050", "2100")))
     with steps(f"opening {area}") as say:
-        ws = Workspace.open(area, settings.scenarios, progress=say)
+        ws = Workspace.open(
+            area,
+            settings.scenarios,
+            progress=say,
+            store=None if store is None else HazardStore(store),
+            cache=not no_cache,
+            recompute=recompute,
+        )
         say("candidate sites (Miyawaki suitability)")
         try:
             ws.features("candidate_sites")

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
+from klimakort.cli.hazards_area_cmds import NoCache, Recompute, StoreDir, area_hazards
 from klimakort.cli.progress import console, steps
+from klimakort.errors import InputError
+
+
+class InfeasiblePortfolioError(InputError):
+    """The portfolio asked for cannot be chosen under its rules (spacing, districts)."""
+
+    title = "Infeasible portfolio"
 
 
 def suitability_cmd(
@@ -31,6 +39,9 @@ def suitability_cmd(
         Path | None, typer.Option("--profiles", help="TOML overriding the built-in profiles.")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("suitability"),
+    no_cache: NoCache = False,
+    recompute: Recompute = False,
+    store: StoreDir = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Fail when a constraint's or criterion's layer is missing."),
@@ -42,18 +53,21 @@ def suitability_cmd(
     with criterion scores, constraint values, rank sensitivity and a JSON explanation),
     OUT/portfolio.gpkg (the chosen sites) and OUT/portfolio.json (solver status, MIP gap,
     objective, chosen sites with explanations, and rank sensitivity under ±20 % weights).
+    A portfolio that the spacing cannot hold exits with status 2 and names the largest
+    number of sites that can be chosen (the other outputs are still written).
 
     A constraint whose layer the area lacks is not checked (a warning says which); a
     criterion whose layer is missing is dropped and the weights renormalised. --strict
     makes either an error.
     """
     from klimakort.config.area import load_area
-    from klimakort.hazards.area import compute_hazards
     from klimakort.suitability.workflow import run_suitability, write_suitability
 
     cfg = load_area(area)
     with steps(f"Suitability of {measure} in {cfg.name} ({scenario})") as say:
-        hz = compute_hazards(cfg, (scenario,), progress=say)
+        hz = area_hazards(
+            cfg, (scenario,), say, no_cache=no_cache, recompute=recompute, store=store
+        )
         run = run_suitability(
             cfg,
             hz,
@@ -78,10 +92,10 @@ def suitability_cmd(
         f"{len(cands)} candidates, objective "
         f"{portfolio.objective if portfolio.objective is not None else 'n/a'}, gap {gap}"
     )
-    if not portfolio.feasible and choose > 0:
-        console.print(portfolio.message)
     for path in files:
         typer.echo(str(path))
+    if not portfolio.feasible and choose > 0:
+        raise InfeasiblePortfolioError(f"{portfolio.message} The other outputs are in {out}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,13 @@ Example
 
     [scenarios.2100]
     sea_level_rise_m = 0.6
+
+    [basemap]                  # optional; OpenStreetMap (off by default) otherwise
+    preset = "skaermkort_daempet"
+    token_env = "KLIMAKORT_BASEMAP_TOKEN"
+
+    [addresses]                # optional; DAWA adgangsadresser CSV or GeoJSON
+    path = "layers/adresser.csv"
 """
 
 from __future__ import annotations
@@ -95,6 +102,36 @@ class GroundwaterRef(_Strict):
     layer: str | None = None
 
 
+class BasemapRef(_Strict):
+    """The base map of the area's map (see :mod:`klimakort.maps.basemap`).
+
+    Either a ``preset`` (Dataforsyningen ``skaermkort``, ``skaermkort_daempet``,
+    ``orto_foraar``, ``orto_foraar_webm``) or a ``kind`` with a ``url``; any key given
+    next to a preset overrides the preset's value. Never write a token here: ``token_env``
+    names the environment variable (or ``KLIMAKORT_BASEMAP_TOKEN``) that holds it.
+    """
+
+    preset: str | None = None
+    kind: Literal["wmts", "xyz"] | None = None
+    url: str | None = None
+    layer: str | None = None
+    matrix_set: str | None = None
+    style: str | None = None
+    format: str | None = None
+    crs: Literal["EPSG:25832", "EPSG:3857"] | None = None
+    title: str | None = None
+    attribution: str | None = None
+    token_env: str | None = None
+    max_zoom: int | None = Field(None, ge=0, le=24)
+
+
+class AddressesRef(_Strict):
+    """A local address file (DAWA adgangsadresser CSV or GeoJSON export)."""
+
+    path: Path
+    crs: str | None = None
+
+
 class AreaConfig(_Strict):
     """A validated area configuration with absolute paths."""
 
@@ -111,6 +148,8 @@ class AreaConfig(_Strict):
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: the input files an area was set up from (``klimakort area init``), kept as written
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    basemap: BasemapRef | None = None
+    addresses: AddressesRef | None = None
     source: Path | None = None
 
     @field_validator("crs")
@@ -151,7 +190,7 @@ def _key_of(loc: tuple[int | str, ...]) -> str:
 def _absolute(data: dict[str, Any], base: Path) -> dict[str, Any]:
     """Resolve every ``path`` entry relative to ``base``."""
     out = dict(data)
-    for key in ("terrain", "groundwater", "imperviousness", "landcover"):
+    for key in ("terrain", "groundwater", "imperviousness", "landcover", "addresses"):
         if isinstance(out.get(key), dict) and "path" in out[key]:
             out[key] = {**out[key], "path": base / str(out[key]["path"])}
     if isinstance(out.get("layers"), dict):

@@ -31,6 +31,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from klimakort.config.area import AreaConfig
+from klimakort.constraints import report_text as rt
 from klimakort.constraints.loaders import (
     load_buildings,
     load_heating_zones,
@@ -39,6 +40,7 @@ from klimakort.constraints.loaders import (
     load_planned_sites,
 )
 from klimakort.constraints.overlay import COLUMNS, exposure
+from klimakort.constraints.report_text import Lang, check_lang
 from klimakort.constraints.rules import (
     VERDICT_ORDER,
     Finding,
@@ -116,7 +118,19 @@ def _required(cfg: AreaConfig, key: str) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- sources
 
 
-def layer_sources(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[str, dict[str, str]]:
+def _area_file(cfg: AreaConfig, path: str | os.PathLike[str]) -> str:
+    """A file as the report shows it: relative to the area's folder, else its name only
+    (a report never shows the server's absolute paths)."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(cfg.base_dir.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
+def layer_sources(
+    cfg: AreaConfig, hz: AreaHazards, scenario: str, lang: Lang = "da"
+) -> dict[str, dict[str, str]]:
     """Measure name -> ``{"layer", "path"}`` of the data that the measure derives from.
 
     Parameters
@@ -127,33 +141,45 @@ def layer_sources(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[str, 
         The hazards (for the scenario's rain and sea level).
     scenario : str
         Scenario name.
+    lang : {"da", "en"}
+        Language of the layer names.
 
     Returns
     -------
     dict
+        ``layer`` names the data layer in ``lang``; ``path`` is its file relative to the
+        area's folder (the file name when it lies elsewhere).
     """
     sh = hz.scenarios[scenario]
-    terrain = str(cfg.terrain.path)
-    cloud = f"cloudburst {scenario}: {sh.rain_mm:.1f} mm in 1 h (T{hz.options.rain_return_period})"
+    names = rt.SOURCE_LAYERS
+    terrain = _area_file(cfg, cfg.terrain.path)
+    cloud = names["cloudburst"][lang].format(
+        scenario=scenario, rain=f"{sh.rain_mm:.1f}", t=hz.options.rain_return_period
+    )
     out: dict[str, dict[str, str]] = {}
     for key in COLUMNS:
         if key.startswith(("flood_", "bluespot_", "water_level_", "flowpath_")):
-            out[key] = {"layer": cloud + " on the terrain model", "path": terrain}
+            out[key] = {"layer": cloud, "path": terrain}
         elif key.startswith(("terrain_", "min_flood_")):
-            out[key] = {"layer": "terrain model (DVR90)", "path": terrain}
+            out[key] = {"layer": names["terrain"][lang], "path": terrain}
     if cfg.groundwater is not None:
-        gw = f"groundwater depth {scenario} (head + {sh.scenario.groundwater_rise_m.value:.2f} m)"
+        gw = names["groundwater"][lang].format(
+            scenario=scenario, rise=f"{sh.scenario.groundwater_rise_m.value:.2f}"
+        )
         for key in ("gw_depth_min_m", "gw_depth_mean_m", "gw_class"):
-            out[key] = {"layer": gw, "path": str(cfg.groundwater.path)}
+            out[key] = {"layer": gw, "path": _area_file(cfg, cfg.groundwater.path)}
     sea_ref = cfg.layers.get("sea")
-    sea_layer = f"sea inundation {scenario} at {sh.sea_level_m:.2f} m DVR90"
+    sea_layer = names["sea"][lang].format(scenario=scenario, level=f"{sh.sea_level_m:.2f}")
     for key in ("sea_share", "sea_depth_max_m"):
-        out[key] = {"layer": sea_layer, "path": str(sea_ref.path) if sea_ref else terrain}
-    scen_src = sh.scenario.sources()
-    surge = scen_src.get(f"storm_surge_m.{hz.options.surge_return_period}", "")
+        out[key] = {
+            "layer": sea_layer,
+            "path": _area_file(cfg, sea_ref.path) if sea_ref else terrain,
+        }
     out["sea_level_m"] = {
-        "layer": f"scenario {scenario} storm-surge level (T{hz.options.surge_return_period})",
-        "path": f"klimakort/hazards/scenarios_default.toml ({surge})",
+        "layer": names["sea_level"][lang].format(
+            scenario=scenario, t=hz.options.surge_return_period
+        ),
+        "path": "klimakort/hazards/scenarios_default.toml",
     }
     for key, measure in (
         ("heating_zones", "heating_zone"),
@@ -163,7 +189,7 @@ def layer_sources(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[str, 
     ):
         ref = cfg.layers.get(key)
         if ref is not None:
-            out[measure] = {"layer": key, "path": str(ref.path)}
+            out[measure] = {"layer": names[key][lang], "path": _area_file(cfg, ref.path)}
     return out
 
 
@@ -323,10 +349,12 @@ def _base(
     sh: ScenarioHazards,
     rules: Mapping[str, Rule],
     sources: Mapping[str, Mapping[str, str]],
+    lang: Lang,
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "kind": kind,
+        "lang": lang,
         "id": fid,
         "name": name,
         "area": {"name": cfg.name, "crs": cfg.crs, "synthetic": bool(cfg.synthetic)},
@@ -382,6 +410,7 @@ def parcel_report(
     *,
     rules: Mapping[str, Rule] | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    lang: str = "da",
 ) -> dict[str, Any]:
     """Climate report of one cadastral parcel and the buildings on it.
 
@@ -401,6 +430,8 @@ def parcel_report(
     sites : GeoDataFrame, optional
         Planned sites from a site store (e.g. PostGIS); the area's ``planned_sites``
         layer is read when omitted.
+    lang : {"da", "en"}
+        Language of the report (its source names, and every word of its HTML page).
 
     Returns
     -------
@@ -412,6 +443,7 @@ def parcel_report(
     DataNotFoundError
         Unknown parcel (close matches are listed), missing parcels layer or scenario.
     """
+    language = check_lang(lang)
     rules = load_rules() if rules is None else rules
     hz1, sh = _scenario_hz(hz, scenario)
     parcels = _required(cfg, "parcels")
@@ -420,13 +452,13 @@ def parcel_report(
     if hit.empty:
         raise _not_found("parcel", str(parcel_id), ids.tolist())
     geom = hit.geometry.iloc[0]
-    sources = layer_sources(cfg, hz, scenario)
+    sources = layer_sources(cfg, hz, scenario, language)
     m = _measures(cfg, hz1, sh, hit[["parcel_id", hit.geometry.name]], "parcel_id", sites=sites)
     measures = m[str(parcel_id)]
     found, worst = _assess(measures, rules, scenario, sources)
     blds, _ = _buildings_in(cfg, geom)
     buildings = _building_entries(cfg, hz1, sh, blds, rules, sources, full=True, sites=sites)
-    report = _base("parcel", str(parcel_id), None, cfg, hz, sh, rules, sources)
+    report = _base("parcel", str(parcel_id), None, cfg, hz, sh, rules, sources, language)
     report.update(
         feature=_feature_json(str(parcel_id), geom),
         measures=measures,
@@ -453,10 +485,11 @@ def _area_report(
     scenario: str,
     rules: Mapping[str, Rule],
     sites: gpd.GeoDataFrame | None = None,
+    lang: Lang = "da",
 ) -> dict[str, Any]:
     """Report of an area (plan or polygon): its own findings plus affected parcels/buildings."""
     hz1, sh = _scenario_hz(hz, scenario)
-    sources = layer_sources(cfg, hz, scenario)
+    sources = layer_sources(cfg, hz, scenario, lang)
     area = gpd.GeoDataFrame({"feature_id": [fid or "polygon"]}, geometry=[geom], crs=cfg.crs)
     measures = _measures(cfg, hz1, sh, area, "feature_id", sites=sites)[fid or "polygon"]
     found, worst = _assess(measures, rules, scenario, sources)
@@ -496,7 +529,7 @@ def _area_report(
                         "buildings": [b for b in own if b["worst_verdict"] in AFFECTED],
                     }
                 )
-    report = _base(kind, fid, name, cfg, hz, sh, rules, sources)
+    report = _base(kind, fid, name, cfg, hz, sh, rules, sources, lang)
     report.update(
         feature=_feature_json(fid, geom),
         measures=measures,
@@ -522,6 +555,7 @@ def plan_report(
     *,
     rules: Mapping[str, Rule] | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    lang: str = "da",
 ) -> dict[str, Any]:
     """Climate report of a local plan: its own findings and the affected parcels and buildings.
 
@@ -540,6 +574,8 @@ def plan_report(
     sites : GeoDataFrame, optional
         Planned sites from a site store (e.g. PostGIS); the area's ``planned_sites``
         layer is read when omitted.
+    lang : {"da", "en"}
+        Language of the report.
 
     Returns
     -------
@@ -553,6 +589,7 @@ def plan_report(
     DataNotFoundError
         No local-plans layer, or an unknown plan (close matches are listed).
     """
+    language = check_lang(lang)
     rules = load_rules() if rules is None else rules
     plans = _required(cfg, "local_plans")
     key = str(plannr)
@@ -563,7 +600,7 @@ def plan_report(
         raise _not_found("local plan", key, plans["plan_id"].astype(str).tolist())
     geom = shapely.union_all(hit.geometry.values)
     name = str(hit["plannavn"].iloc[0]) if "plannavn" in hit.columns else None
-    return _area_report("plan", key, name, geom, cfg, hz, scenario, rules, sites)
+    return _area_report("plan", key, name, geom, cfg, hz, scenario, rules, sites, language)
 
 
 def polygon_report(
@@ -575,6 +612,7 @@ def polygon_report(
     rules: Mapping[str, Rule] | None = None,
     sites: gpd.GeoDataFrame | None = None,
     name: str | None = None,
+    lang: str = "da",
 ) -> dict[str, Any]:
     """Climate report of any polygon (e.g. a draft plan area).
 
@@ -596,6 +634,8 @@ def polygon_report(
         layer is read when omitted.
     name : str, optional
         Title of the area in the report.
+    lang : {"da", "en"}
+        Language of the report.
 
     Returns
     -------
@@ -607,6 +647,7 @@ def polygon_report(
     GeometryError
         The polygon is empty or not polygonal.
     """
+    language = check_lang(lang)
     rules = load_rules() if rules is None else rules
     if isinstance(polygon, str | os.PathLike):
         name = name or Path(polygon).stem
@@ -618,7 +659,7 @@ def polygon_report(
     geom = polygon
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"the report area must be a non-empty polygon, got {geom.geom_type}")
-    return _area_report("polygon", None, name, geom, cfg, hz, scenario, rules, sites)
+    return _area_report("polygon", None, name, geom, cfg, hz, scenario, rules, sites, language)
 
 
 # --------------------------------------------------------------------------- output
@@ -699,7 +740,7 @@ h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f0f0f0}.v{color:#fff;font-weight:bold;border-radius:.3em;padding:0 .4em}
-.small{font-size:.8em;color:#555}figure{margin:0}img{max-width:100%}
+.small{font-size:.8em;color:#555}figure{margin:0}img{max-width:100%}code.path{font-size:1em}
 """
 
 
@@ -707,13 +748,26 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _verdict(v: str) -> str:
-    return f'<span class="v" style="background:{_VERDICT_COLOURS.get(v, "#888")}">{_e(v)}</span>'
+def _verdict(v: str, lang: Lang) -> str:
+    colour = _VERDICT_COLOURS.get(v, "#888")
+    return f'<span class="v" style="background:{colour}">{_e(rt.verdict(v, lang))}</span>'
 
 
-def _num_text(value: Any) -> str:
+def _num_text(value: Any, lang: Lang) -> str:
+    """A number as written in ``lang`` (Danish: decimal comma, dot for thousands)."""
+    if isinstance(value, bool):
+        return _e(rt.label("yes" if value else "no", lang))
+    if value is None:
+        return rt.label("no_value", lang)
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if not np.isfinite(value):
+            return "∞" if value > 0 else "−∞"
+        text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if "e" in text:  # 3 significant digits of a small or large number
+            text = f"{value:.6f}".rstrip("0").rstrip(".")
+        if lang == "da":
+            text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return text
     return _e(value)
 
 
@@ -730,7 +784,9 @@ def _crop(da: Any, bounds: Sequence[float]) -> Any:
     return da.sel(x=slice(x0, x1), y=ysl)
 
 
-def map_inset_png(report: Mapping[str, Any], hz: AreaHazards, *, margin_m: float = 60.0) -> str:
+def map_inset_png(
+    report: Mapping[str, Any], hz: AreaHazards, *, margin_m: float = 60.0, lang: Lang = "da"
+) -> str:
     """Base64 PNG of the feature on hillshaded terrain with flood and sea depths.
 
     Parameters
@@ -741,6 +797,8 @@ def map_inset_png(report: Mapping[str, Any], hz: AreaHazards, *, margin_m: float
         Hazards holding the report's scenario.
     margin_m : float
         Margin around the feature (m).
+    lang : {"da", "en"}
+        Language of the title and colour bar.
 
     Returns
     -------
@@ -790,55 +848,137 @@ def map_inset_png(report: Mapping[str, Any], hz: AreaHazards, *, margin_m: float
     ax.set_aspect("equal")
     ax.tick_params(labelsize=7)
     ax.ticklabel_format(useOffset=False, style="plain")
-    fig.colorbar(im, ax=ax, shrink=0.7, label="cloudburst flood depth (m)")
-    ax.set_title(f"Scenario {report['scenario']['name']}: flood depth, sea (purple)", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.7, label=rt.label("map_colorbar", lang))
+    title = rt.label("map_title", lang).format(name=report["scenario"]["name"])
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return _png(fig)
 
 
-def _findings_table(findings: Sequence[Mapping[str, Any]]) -> str:
-    rows = [
-        "<tr><th>Rule</th><th>Verdict</th><th>Measured</th><th>Threshold</th><th>Unit</th>"
-        "<th>Forklaring / explanation</th><th>Source</th></tr>"
-    ]
+def _sources_html(sources: Sequence[Mapping[str, Any]]) -> str:
+    return "<br>".join(
+        f"{_e(s['layer'])} <span class=small>(<code class=path>{_e(s['path'])}</code>)</span>"
+        for s in sources
+    )
+
+
+def _rule_titles(report: Mapping[str, Any], lang: Lang) -> dict[str, str]:
+    return {r["id"]: r.get(f"title_{lang}") or r["id"] for r in report["rules"]}
+
+
+def _findings_table(
+    findings: Sequence[Mapping[str, Any]], titles: Mapping[str, str], lang: Lang
+) -> str:
+    heads = ("rule", "verdict", "measured", "threshold", "unit", "explanation", "source")
+    rows = ["<tr>" + "".join(f"<th>{_e(rt.label(h, lang))}</th>" for h in heads) + "</tr>"]
     for f in findings:
-        src = "<br>".join(
-            f"{_e(s['layer'])} <span class=small>({_e(s['path'])})</span>" for s in f["sources"]
-        )
         rows.append(
-            f"<tr><td>{_e(f['rule_id'])}</td><td>{_verdict(f['verdict'])}</td>"
-            f"<td>{_num_text(f['measured'])}</td><td>{_num_text(f['threshold'])}</td>"
-            f"<td>{_e(f['unit'])}</td><td>{_e(f['explanation_da'])}<br>"
-            f"<i>{_e(f['explanation_en'])}</i></td><td>{src}</td></tr>"
+            f"<tr><td>{_e(titles.get(f['rule_id'], f['rule_id']))}</td>"
+            f"<td>{_verdict(f['verdict'], lang)}</td>"
+            f"<td>{_num_text(f['measured'], lang)}</td><td>{_num_text(f['threshold'], lang)}</td>"
+            f"<td>{_e(rt.unit(f['unit'], lang))}</td><td>{_e(f['explanation_' + lang])}</td>"
+            f"<td>{_sources_html(f['sources'])}</td></tr>"
         )
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _entries_table(title: str, entries: Sequence[Mapping[str, Any]]) -> str:
+def _entries_table(title: str, entries: Sequence[Mapping[str, Any]], lang: Lang) -> str:
     if not entries:
-        return f"<h2>{_e(title)}</h2><p>None.</p>"
-    rows = ["<tr><th>Id</th><th>Worst verdict</th><th>Findings</th></tr>"]
+        return f"<h2>{_e(title)}</h2><p>{_e(rt.label('none', lang))}</p>"
+    heads = ("id", "worst", "findings")
+    rows = ["<tr>" + "".join(f"<th>{_e(rt.label(h, lang))}</th>" for h in heads) + "</tr>"]
     for e in entries:
-        text = "<br>".join(_e(f["explanation_da"]) for f in e["findings"] if f["verdict"] != "pass")
+        text = "<br>".join(
+            _e(f["explanation_" + lang]) for f in e["findings"] if f["verdict"] != "pass"
+        )
         rows.append(
-            f"<tr><td>{_e(e['id'])}</td><td>{_verdict(e['worst_verdict'])}</td><td>{text}</td></tr>"
+            f"<tr><td>{_e(e['id'])}</td><td>{_verdict(e['worst_verdict'], lang)}</td>"
+            f"<td>{text}</td></tr>"
         )
     return f"<h2>{_e(title)}</h2><table>{''.join(rows)}</table>"
 
 
-def _measures_table(measures: Mapping[str, Any]) -> str:
-    rows = ["<tr><th>Measure</th><th>Value</th><th>Unit</th><th>Meaning</th></tr>"]
+def _measures_table(measures: Mapping[str, Any], lang: Lang) -> str:
+    heads = ("measure", "value", "unit")
+    rows = ["<tr>" + "".join(f"<th>{_e(rt.label(h, lang))}</th>" for h in heads) + "</tr>"]
+    extra = {"sea_level_m": "m DVR90", "floor_level_m": "m DVR90", "contaminated": ""}
     for k, v in measures.items():
-        unit, desc = COLUMNS.get(k, ("", ""))
+        unit = COLUMNS[k][0] if k in COLUMNS else extra.get(k, "")
         rows.append(
-            f"<tr><td>{_e(k)}</td><td>{_num_text(v)}</td><td>{_e(unit)}</td>"
-            f"<td>{_e(desc)}</td></tr>"
+            f"<tr><td>{_e(rt.measure(k, lang))}</td><td>{_num_text(v, lang)}</td>"
+            f"<td>{_e(rt.unit(unit, lang))}</td></tr>"
         )
     return "<table>" + "".join(rows) + "</table>"
 
 
+def _quoted(text: str, lang: Lang) -> str:
+    """A citation in its own language: marked ``lang="en"`` on a Danish page when it was
+    written in English (the scenario file's citations are)."""
+    return f'<span lang="en">{_e(text)}</span>' if lang == "da" else _e(text)
+
+
+def _head(report: Mapping[str, Any], lang: Lang) -> list[str]:
+    sc = report["scenario"]
+    what = rt.KINDS[report["kind"]][lang]
+    title = f"{rt.label('report', lang)} — {what} {report.get('id') or report.get('name') or ''}"
+    synthetic = (
+        f" — <b>{_e(rt.label('synthetic', lang))}</b>" if report["area"]["synthetic"] else ""
+    )
+    line = rt.label("scenario_line", lang).format(
+        rain=_num_text(round(float(sc["rain_mm"]), 1), lang),
+        rain_t=sc["rain_return_period"],
+        sea=_num_text(round(float(sc["sea_level_m"]), 2), lang),
+        sea_t=sc["surge_return_period"],
+        rise=_num_text(round(float(sc["sea_level_rise_m"]), 2), lang),
+        gw=_num_text(round(float(sc["groundwater_rise_m"]), 2), lang),
+    )
+    return [
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>",
+        f"<title>{_e(title.strip())}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title.strip())}</h1>",
+        f"<p>{_e(report['area']['name'])} ({_e(report['area']['crs'])}){synthetic}. "
+        f"{_e(rt.label('worst', lang))}: {_verdict(report['worst_verdict'], lang)}</p>",
+        f"<p>{_e(rt.label('scenario', lang))} <b>{_e(sc['name'])}</b> ({_e(sc['period'])}): "
+        f"{_e(line)}</p>",
+    ]
+
+
+def _tail(report: Mapping[str, Any], lang: Lang) -> list[str]:
+    sc = report["scenario"]
+    parts = ["<h2>" + _e(rt.label("measures", lang)) + "</h2>"]
+    parts.append(_measures_table(report["measures"], lang))
+    rules = "".join(
+        f"<li><b>{_e(r.get(f'title_{lang}') or r['id'])}</b>: {_e(r[f'text_{lang}'])}"
+        f"<br><span class=small>{_e(rt.label('source', lang))}: "
+        f"{_e(r.get('source_da') or r['source'] if lang == 'da' else r['source'])}</span></li>"
+        for r in report["rules"]
+    )
+    parts.append(f"<h2>{_e(rt.label('rules', lang))}</h2><ul>{rules}</ul>")
+    srcs = "".join(
+        f"<li>{_e(rt.measure(s['measure'], lang))}: {_e(s['layer'])} "
+        f"<span class=small><code class=path>{_e(s['path'])}</code></span></li>"
+        for s in report["sources"]
+    )
+    scen_src = "".join(
+        f"<li>{_e(rt.scenario_value(k, lang))}: {_quoted(v, lang)}</li>"
+        for k, v in sc["sources"].items()
+    )
+    parts.append(
+        f"<h2>{_e(rt.label('sources', lang))}</h2><ul>{srcs}</ul>"
+        f"<h3>{_e(rt.label('scenario_values', lang))}</h3><ul>{scen_src}</ul>"
+    )
+    parts.append(
+        f"<p class=small>klimakort, {_e(report['generated'])}, "
+        f"{_e(report['schema'])}</p></body></html>"
+    )
+    return parts
+
+
 def render_html(report: Mapping[str, Any], hz: AreaHazards | None = None) -> str:
     """Self-contained HTML of a report (no external resources; the map is an inline PNG).
+
+    Every heading, verdict, rule title, measure name and unit is in the report's
+    language (``report["lang"]``, Danish for reports without one).
 
     Parameters
     ----------
@@ -851,54 +991,37 @@ def render_html(report: Mapping[str, Any], hz: AreaHazards | None = None) -> str
     -------
     str
     """
+    lang = check_lang(str(report.get("lang", "da")))
+    parts = _head(report, lang)
     sc = report["scenario"]
-    title = f"Klimarapport — {report['kind']} {report.get('id') or report.get('name') or ''}"
-    parts = [
-        "<!DOCTYPE html><html lang='da'><head><meta charset='utf-8'>",
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        f"<p>{_e(report['area']['name'])} ({_e(report['area']['crs'])})"
-        + (" — <b>synthetic data</b>" if report["area"]["synthetic"] else "")
-        + f". Worst verdict: {_verdict(report['worst_verdict'])}</p>",
-        f"<p>Scenario <b>{_e(sc['name'])}</b> ({_e(sc['period'])}): "
-        f"{sc['rain_mm']:.1f} mm cloudburst (T{sc['rain_return_period']}), sea level "
-        f"{sc['sea_level_m']:.2f} m DVR90 (T{sc['surge_return_period']} surge + "
-        f"{sc['sea_level_rise_m']:.2f} m rise), groundwater +{sc['groundwater_rise_m']:.2f} m.</p>",
-    ]
     if hz is not None and sc["name"] in hz.scenarios:
-        png = map_inset_png(report, hz)
+        png = map_inset_png(report, hz, lang=lang)
         if png:
-            parts.append(f"<figure><img alt='map' src='data:image/png;base64,{png}'></figure>")
-    parts.append("<h2>Findings</h2>" + _findings_table(report["findings"]))
+            alt = _e(rt.label("map_alt", lang))
+            parts.append(f"<figure><img alt='{alt}' src='data:image/png;base64,{png}'></figure>")
+    titles = _rule_titles(report, lang)
+    parts.append(
+        f"<h2>{_e(rt.label('findings', lang))}</h2>"
+        + _findings_table(report["findings"], titles, lang)
+    )
     if report["kind"] == "parcel":
         rows = [
             {"id": b["id"], "worst_verdict": b["worst_verdict"], "findings": b["findings"]}
             for b in report["buildings"]
         ]
-        parts.append(_entries_table("Buildings on the parcel", rows))
+        parts.append(_entries_table(rt.label("buildings_on_parcel", lang), rows, lang))
     else:
         s = report["summary"]
-        parts.append(
-            f"<p>{s['parcels']} parcels and {s['buildings']} buildings inside; "
-            f"affected: {len(report['parcels'])} parcels, {len(report['buildings'])} buildings.</p>"
+        inside = rt.label("inside", lang).format(
+            parcels=s["parcels"],
+            buildings=s["buildings"],
+            p_hit=len(report["parcels"]),
+            b_hit=len(report["buildings"]),
         )
-        parts.append(_entries_table("Affected parcels", report["parcels"]))
-        parts.append(_entries_table("Affected buildings", report["buildings"]))
-    parts.append("<h2>Measures</h2>" + _measures_table(report["measures"]))
-    rules = "".join(
-        f"<li><b>{_e(r['id'])}</b>: {_e(r['text_da'])} <i>{_e(r['text_en'])}</i>"
-        f"<br><span class=small>Kilde/source: {_e(r['source'])}</span></li>"
-        for r in report["rules"]
-    )
-    parts.append(f"<h2>Rules</h2><ul>{rules}</ul>")
-    srcs = "".join(
-        f"<li>{_e(s['measure'])}: {_e(s['layer'])} <span class=small>{_e(s['path'])}</span></li>"
-        for s in report["sources"]
-    )
-    scen_src = "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in sc["sources"].items())
-    parts.append(f"<h2>Sources</h2><ul>{srcs}</ul><h3>Scenario values</h3><ul>{scen_src}</ul>")
-    parts.append(
-        f"<p class=small>klimakort, {_e(report['generated'])}, "
-        f"{_e(report['schema'])}</p></body></html>"
-    )
+        parts.append(f"<p>{_e(inside)}</p>")
+        parts.append(_entries_table(rt.label("affected_parcels", lang), report["parcels"], lang))
+        parts.append(
+            _entries_table(rt.label("affected_buildings", lang), report["buildings"], lang)
+        )
+    parts += _tail(report, lang)
     return "\n".join(parts)

@@ -24,6 +24,7 @@ A rule whose required measures are missing (absent, ``None`` or NaN) yields no f
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,16 @@ VERDICT_ORDER: tuple[Verdict, ...] = ("pass", "applies", "attention", "fail")
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules_default.toml")
 
-_RULE_KEYS = {"text_da", "text_en", "source", "enabled", "thresholds"}
+_RULE_KEYS = {
+    "title_da",
+    "title_en",
+    "text_da",
+    "text_en",
+    "source",
+    "source_da",
+    "enabled",
+    "thresholds",
+}
 _THRESHOLD_KEYS = {"value", "unit", "description"}
 
 
@@ -78,11 +88,15 @@ class Rule:
     text_da, text_en : str
         The rule in Danish and English.
     source : str
-        Citation of where the rule and its numbers come from.
+        Citation of where the rule and its numbers come from (English).
     thresholds : Mapping[str, Threshold]
         Named thresholds.
     enabled : bool
         Disabled rules are not evaluated.
+    title_da, title_en : str
+        Short name of the rule for reports (the id when not given).
+    source_da : str
+        The citation in Danish (``source`` when not given).
     """
 
     id: str
@@ -91,6 +105,21 @@ class Rule:
     source: str
     thresholds: Mapping[str, Threshold]
     enabled: bool = True
+    title_da: str = ""
+    title_en: str = ""
+    source_da: str = ""
+
+    def title(self, lang: str) -> str:
+        """Short name of the rule in ``lang`` (``da`` or ``en``)."""
+        return (self.title_da if lang == "da" else self.title_en) or self.id
+
+    def text(self, lang: str) -> str:
+        """The rule in ``lang``."""
+        return self.text_da if lang == "da" else self.text_en
+
+    def source_in(self, lang: str) -> str:
+        """The citation in ``lang``."""
+        return (self.source_da or self.source) if lang == "da" else self.source
 
     def value(self, name: str) -> float:
         """The value of threshold ``name``."""
@@ -100,9 +129,12 @@ class Rule:
         """JSON-ready description of the rule."""
         return {
             "id": self.id,
+            "title_da": self.title("da"),
+            "title_en": self.title("en"),
             "text_da": self.text_da,
             "text_en": self.text_en,
             "source": self.source,
+            "source_da": self.source_in("da"),
             "enabled": self.enabled,
             "thresholds": {
                 k: {"value": t.value, "unit": t.unit, "description": t.description}
@@ -256,6 +288,9 @@ def _build(rid: str, table: Mapping[str, Any]) -> Rule:
         )
         for name, t in table.get("thresholds", {}).items()
     }
+    for key in ("title_da", "title_en", "source_da"):
+        if not isinstance(table.get(key, ""), str):
+            raise ConfigError(f"rule {rid}: {key} must be a string")
     return Rule(
         id=rid,
         text_da=table["text_da"],
@@ -263,6 +298,9 @@ def _build(rid: str, table: Mapping[str, Any]) -> Rule:
         source=table["source"],
         thresholds=thresholds,
         enabled=table.get("enabled", True),
+        title_da=table.get("title_da", ""),
+        title_en=table.get("title_en", ""),
+        source_da=table.get("source_da", ""),
     )
 
 
@@ -272,9 +310,10 @@ def load_rules(path: str | Path | None = None) -> dict[str, Rule]:
     Parameters
     ----------
     path : path-like, optional
-        A TOML file with tables ``[RULE_ID]`` (keys ``text_da``, ``text_en``, ``source``,
-        ``enabled``) and ``[RULE_ID.thresholds.NAME]`` (keys ``value``, ``description``).
-        Only what it sets changes.
+        A TOML file with tables ``[RULE_ID]`` (keys ``title_da``, ``title_en``,
+        ``text_da``, ``text_en``, ``source``, ``source_da``, ``enabled``) and
+        ``[RULE_ID.thresholds.NAME]`` (keys ``value``, ``description``). Only what it
+        sets changes.
 
     Returns
     -------
@@ -314,6 +353,14 @@ class _Outcome:
     en: str
     uses: tuple[str, ...]
     details: dict[str, float | None] = field(default_factory=dict)
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def danish_decimals(text: str) -> str:
+    """Numbers written the Danish way: ``2.47 m`` -> ``2,47 m`` (decimal comma)."""
+    return _DECIMAL_POINT.sub(",", text)
 
 
 def _num(measures: Mapping[str, Any], key: str) -> float | None:
@@ -620,7 +667,7 @@ def evaluate(
                 threshold=res.threshold,
                 unit=res.unit,
                 scenario=scenario,
-                explanation_da=res.da,
+                explanation_da=danish_decimals(res.da),
                 explanation_en=res.en,
                 sources=_source_refs(res.uses, m, sources),
                 details=res.details,

@@ -8,9 +8,13 @@ Modules
 ogc
     Landing page, conformance and collection documents as dicts.
 query
-    bbox/CRS/paging parameters and the cached per-collection index (STRtree).
+    bbox/CRS/paging/filter-lang parameters, the cached per-collection index (STRtree)
+    and the query itself.
 cql2
-    CQL2-text (Basic CQL2) parser and evaluator to a row mask.
+    CQL2-text parser (Basic CQL2, LIKE/IN/BETWEEN, the spatial functions) and the
+    evaluator to a row mask.
+cql2_json
+    CQL2-JSON parser into the same expression tree.
 geojson
     Fast Feature/FeatureCollection encoding.
 queryables

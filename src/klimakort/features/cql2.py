@@ -1,7 +1,9 @@
-"""CQL2-text filters (OGC API - Features Part 3, Basic CQL2) evaluated on a data frame.
+"""CQL2-text filters (OGC API - Features Part 3: Basic CQL2 and the spatial operators)
+evaluated on a data frame.
 
 A small hand-written parser turns the filter text into a tree of frozen dataclasses
-(:func:`parse_cql2`); :func:`evaluate` turns that tree into a boolean mask over the
+(:func:`parse_cql2`; CQL2-JSON gives the same tree, :mod:`klimakort.features.cql2_json`);
+:func:`evaluate` turns that tree into a boolean mask over the
 rows of a :class:`pandas.DataFrame`. Logic is three-valued as in SQL (a comparison
 with a missing value is *unknown*, ``NOT unknown`` stays unknown, and only rows that
 are *true* are selected), using pandas' nullable ``boolean`` arrays (Kleene logic).
@@ -12,6 +14,13 @@ Supported (Basic CQL2): ``= <> < <= > >=``, ``AND OR NOT``, parentheses, ``LIKE`
 (``'it''s'``), number and boolean literals, ``DATE('...')``/``TIMESTAMP('...')``
 literals, and property names (plain or ``"double quoted"``). A boolean property may
 stand alone as a predicate (``public AND area_m2 > 500``).
+
+Spatial operators: ``S_INTERSECTS S_WITHIN S_CONTAINS S_DISJOINT S_EQUALS S_TOUCHES
+S_OVERLAPS S_CROSSES`` on the geometry property (``geometry``) and WKT literals
+(``POINT``, ``LINESTRING``, ``POLYGON``, ``MULTI*``, ``GEOMETRYCOLLECTION``) or
+``BBOX(minx, miny, maxx, maxy)``, in the filter CRS. They are evaluated with shapely's
+vectorised predicates, on the rows a :class:`GeometryColumn` pre-selects by the
+literal's bounds (the collection's STRtree).
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.errors import GEOSException
 
 from klimakort.errors import ParameterError
 
@@ -120,7 +131,81 @@ class BoolValue:
     operand: Scalar
 
 
-Expr = Comparison | Like | Between | In | IsNull | Not | And | Or | BoolValue
+@dataclass(frozen=True)
+class GeometryLiteral:
+    """A geometry literal (WKT, ``BBOX(...)`` or GeoJSON) in the filter CRS."""
+
+    geometry: shapely.Geometry
+
+
+GeometryOperand = Property | GeometryLiteral
+
+
+@dataclass(frozen=True)
+class Spatial:
+    """``op(left, right)`` with op one of :data:`SPATIAL_OPS` (``S_INTERSECTS``, ...)."""
+
+    op: str
+    left: GeometryOperand
+    right: GeometryOperand
+
+
+Expr = Comparison | Like | Between | In | IsNull | Not | And | Or | BoolValue | Spatial
+
+#: the spatial comparison functions of CQL2 and the shapely predicate of each
+SPATIAL_OPS: Mapping[str, Callable[..., Any]] = {
+    "S_INTERSECTS": shapely.intersects,
+    "S_WITHIN": shapely.within,
+    "S_CONTAINS": shapely.contains,
+    "S_DISJOINT": shapely.disjoint,
+    "S_EQUALS": shapely.equals,
+    "S_TOUCHES": shapely.touches,
+    "S_OVERLAPS": shapely.overlaps,
+    "S_CROSSES": shapely.crosses,
+}
+#: ``op(a, b) == CONVERSE[op](b, a)``
+CONVERSE: Mapping[str, str] = {
+    **{op: op for op in SPATIAL_OPS},
+    "S_WITHIN": "S_CONTAINS",
+    "S_CONTAINS": "S_WITHIN",
+}
+#: WKT geometry types a filter may write
+WKT_TYPES = frozenset(
+    {
+        "POINT",
+        "LINESTRING",
+        "POLYGON",
+        "MULTIPOINT",
+        "MULTILINESTRING",
+        "MULTIPOLYGON",
+        "GEOMETRYCOLLECTION",
+    }
+)
+#: name of the geometry property in filters (and the queryables)
+GEOMETRY = "geometry"
+
+
+def geometry_literal(geom: shapely.Geometry, source: str) -> GeometryLiteral:
+    """A checked geometry literal (finite coordinates)."""
+    coords = shapely.get_coordinates(geom)
+    if not np.isfinite(coords).all():
+        raise ParameterError(f"filter: the geometry {source} has coordinates that are not finite")
+    return GeometryLiteral(geom)
+
+
+def bbox_literal(nums: list[float], source: str = "BBOX") -> GeometryLiteral:
+    """``BBOX(minx, miny, maxx, maxy)`` (or 6 numbers, heights dropped) as a polygon."""
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    if len(nums) != 4:
+        raise ParameterError(f"filter: {source} takes 4 numbers: minx, miny, maxx, maxy")
+    x0, y0, x1, y1 = nums
+    if x0 > x1 or y0 > y1:
+        raise ParameterError(
+            f"filter: {source}({x0}, {y0}, {x1}, {y1}): the minimum is above the maximum"
+        )
+    return geometry_literal(shapely.box(x0, y0, x1, y1), source)
+
 
 # ---------------------------------------------------------------------------- tokens
 
@@ -269,6 +354,8 @@ class _Parser:
         return self._predicate()
 
     def _predicate(self) -> Expr:
+        if self._is("ident") and self._peek().text == "(" and self.tok.text.upper() in SPATIAL_OPS:
+            return self._spatial()
         subject = self._scalar()
         tok = self.tok
         if tok.kind == "op":
@@ -304,6 +391,80 @@ class _Parser:
             return BoolValue(subject)
         self._fail("expected a comparison (= <> < <= > >=), LIKE, IN, BETWEEN or IS NULL")
         raise AssertionError  # pragma: no cover - _fail raises
+
+    def _spatial(self) -> Spatial:
+        op = self._take().text.upper()
+        self._expect("punct", "(", "'('")
+        left = self._geometry_operand(op)
+        self._expect("punct", ",", f"',' between the two geometries of {op}")
+        right = self._geometry_operand(op)
+        self._expect("punct", ")", f"')' closing {op}")
+        return Spatial(op, left, right)
+
+    def _geometry_operand(self, op: str) -> GeometryOperand:
+        tok = self.tok
+        if tok.kind != "ident":
+            self._fail(f"expected the geometry property or a geometry literal in {op}")
+        word = tok.text.upper()
+        if word in WKT_TYPES:
+            return self._wkt()
+        if word == "BBOX" and self._peek().text == "(":
+            self._take()
+            self._take()
+            nums = [self._number()]
+            while self._is("punct", ","):
+                self._take()
+                nums.append(self._number())
+            self._expect("punct", ")", "')' closing BBOX")
+            return bbox_literal(nums)
+        if self._peek().text == "(":
+            raise ParameterError(
+                f"filter: {tok.text}(...) is not a geometry; write WKT (POINT, LINESTRING, "
+                "POLYGON, MULTI...) or BBOX(minx, miny, maxx, maxy)"
+            )
+        self._take()
+        return Property(str(tok.value))
+
+    def _number(self) -> float:
+        tok = self.tok
+        sign = 1.0
+        if tok.kind == "punct" and tok.text in "+-":
+            self._take()
+            sign = -1.0 if tok.text == "-" else 1.0
+        if not self._is("number"):
+            self._fail("expected a number")
+        return sign * float(self._take().value)
+
+    def _wkt(self) -> GeometryLiteral:
+        """A WKT literal: from its keyword to the matching ``)`` (or ``EMPTY``)."""
+        start = self.tok.pos
+        depth = 0
+        end = None
+        for k in range(self.i + 1, len(self.tokens)):
+            t = self.tokens[k]
+            if t.text == "(":
+                depth += 1
+            elif t.text == ")":
+                depth -= 1
+                if depth == 0:
+                    end = k
+                    break
+            elif depth == 0 and t.text.upper() == "EMPTY":
+                end = k
+                break
+            elif depth == 0 and not (t.kind == "ident" and t.text.upper() in ("Z", "M", "ZM")):
+                break
+        if end is None:
+            self._fail("expected a complete WKT geometry, e.g. POINT(12.3 55.6)")
+            raise AssertionError  # pragma: no cover - _fail raises
+        last = self.tokens[end]
+        raw = self.text[start : last.pos + len(last.text)]
+        try:
+            geom = shapely.from_wkt(raw)
+        except GEOSException as exc:
+            raise ParameterError(f"filter: {raw[:80]!r} is not valid WKT: {exc}") from None
+        self.i = end + 1
+        return geometry_literal(geom, repr(raw[:80]))
 
     def _list(self) -> tuple[Literal, ...]:
         self._expect("punct", "(", "'(' after IN")
@@ -350,15 +511,27 @@ class _Parser:
         if tok.kind != "string":
             raise ParameterError(f"filter: {kind}() takes a quoted date, e.g. {kind}('2024-05-01')")
         self._expect("punct", ")", "')'")
-        try:
-            ts = pd.Timestamp(tok.value)
-        except ValueError as exc:
-            raise ParameterError(f"filter: {kind}({tok.text}) is not a valid date: {exc}") from None
-        if ts is pd.NaT:
-            raise ParameterError(f"filter: {kind}({tok.text}) is not a date")
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
-        return Literal(ts.normalize() if kind == "DATE" else ts)
+        return instant_literal(kind, tok.value, tok.text)
+
+
+def instant_literal(kind: str, value: str, shown: str | None = None) -> Literal:
+    """A ``DATE`` (midnight) or ``TIMESTAMP`` literal in naive UTC.
+
+    Raises
+    ------
+    ParameterError
+        ``value`` is not a date or time.
+    """
+    shown = repr(value) if shown is None else shown
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError as exc:
+        raise ParameterError(f"filter: {kind}({shown}) is not a valid date: {exc}") from None
+    if ts is pd.NaT:
+        raise ParameterError(f"filter: {kind}({shown}) is not a date")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return Literal(ts.normalize() if kind == "DATE" else ts)
 
 
 def parse_cql2(text: str) -> Expr:
@@ -401,7 +574,8 @@ def properties(expr: Expr) -> set[str]:
 
 
 def check_properties(expr: Expr, queryables: Iterable[str]) -> None:
-    """Raise ParameterError naming the valid properties when ``expr`` uses others."""
+    """Raise ParameterError naming the valid properties when ``expr`` uses others, or
+    when a spatial function compares a property that is not the geometry."""
     known = list(queryables)
     unknown = sorted(properties(expr) - set(known))
     if unknown:
@@ -409,6 +583,23 @@ def check_properties(expr: Expr, queryables: Iterable[str]) -> None:
             f"filter: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
             f"{', '.join(repr(u) for u in unknown)}; the queryables are: {', '.join(known)}"
         )
+    _check_geometry_operands(expr)
+
+
+def _check_geometry_operands(expr: Expr) -> None:
+    """Raise ParameterError when a spatial function compares a non-geometry property."""
+    if isinstance(expr, (And, Or)):
+        for e in expr.operands:
+            _check_geometry_operands(e)
+    elif isinstance(expr, Not):
+        _check_geometry_operands(expr.operand)
+    elif isinstance(expr, Spatial):
+        for node in (expr.left, expr.right):
+            if isinstance(node, Property) and node.name != GEOMETRY:
+                raise ParameterError(
+                    f"filter: {expr.op} compares geometries; property {node.name!r} is not "
+                    f"one: use {GEOMETRY!r} or a geometry literal"
+                )
 
 
 # ---------------------------------------------------------------------------- evaluator
@@ -455,13 +646,42 @@ _EXAMPLE = {
 }
 
 
+@dataclass(frozen=True)
+class GeometryColumn:
+    """The geometries of the rows a filter is evaluated on, in the filter CRS.
+
+    Attributes
+    ----------
+    values : numpy.ndarray of shapely geometries
+        One per row of the evaluated frame (None where missing).
+    candidates : callable, optional
+        ``candidates(geom)`` -> boolean array over the rows: True where a row's bounds
+        may intersect ``geom``'s (an STRtree query); every row when omitted.
+    """
+
+    values: np.ndarray
+    candidates: Callable[[shapely.Geometry], np.ndarray] | None = None
+
+    def near(self, geom: shapely.Geometry) -> np.ndarray:
+        """Rows whose bounds intersect ``geom``'s bounds (a superset of its hits)."""
+        if self.candidates is None:
+            return np.ones(len(self.values), dtype=bool)
+        return self.candidates(geom)
+
+
 class _Evaluator:
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, geometry: GeometryColumn | None = None) -> None:
         self.frame = frame
         self.n = len(frame)
+        self.geometry = geometry
 
     def value(self, node: Scalar) -> Any:
         if isinstance(node, Property):
+            if node.name == GEOMETRY and node.name not in self.frame.columns:
+                raise ParameterError(
+                    f"filter: the geometry property {GEOMETRY!r} can only be used in a "
+                    "spatial function, e.g. S_INTERSECTS(geometry, POINT(12.3 55.6))"
+                )
             if node.name not in self.frame.columns:
                 raise ParameterError(f"filter: unknown property {node.name!r}")
             col = self.frame[node.name]
@@ -493,7 +713,9 @@ class _Evaluator:
             mask = pd.Series(np.full(self.n, bool(result)), index=self.frame.index, dtype="boolean")
         for v in null_of:
             if isinstance(v, pd.Series):
-                mask = mask.mask(v.isna().to_numpy(), pd.NA)
+                isna = v.isna().to_numpy()
+                if isna.any():
+                    mask = mask.mask(isna, pd.NA)
         return mask
 
     def eval(self, node: Expr) -> pd.Series:
@@ -527,6 +749,8 @@ class _Evaluator:
             return ~out if node.negated else out
         if isinstance(node, Like):
             return self.like(node)
+        if isinstance(node, Spatial):
+            return self.spatial(node)
         if isinstance(node, IsNull):
             s = self.value(node.subject)
             isna = s.isna() if isinstance(s, pd.Series) else s is None
@@ -540,6 +764,40 @@ class _Evaluator:
                 )
             return self.to_mask(v, (v,))
         raise ParameterError(f"filter: unsupported expression {node!r}")  # pragma: no cover
+
+    def geometries(self, node: GeometryOperand, op: str) -> np.ndarray:
+        if isinstance(node, GeometryLiteral):
+            return np.full(self.n, node.geometry, dtype=object)
+        if node.name != GEOMETRY:
+            raise ParameterError(
+                f"filter: {op} compares geometries; property {node.name!r} is not one: "
+                f"use {GEOMETRY!r} or a geometry literal"
+            )
+        if self.geometry is None:
+            raise ParameterError(f"filter: {op} needs features with a geometry")
+        return self.geometry.values
+
+    def spatial(self, node: Spatial) -> pd.Series:
+        op, left, right = node.op, node.left, node.right
+        if isinstance(left, GeometryLiteral) and isinstance(right, Property):
+            op, left, right = CONVERSE[op], right, left
+        a = self.geometries(left, node.op)
+        predicate = SPATIAL_OPS[op]
+        if isinstance(right, GeometryLiteral) and self.geometry is not None:
+            # only rows whose bounds meet the literal's can intersect it; the literal goes
+            # first, prepared, with the converse predicate (much faster in GEOS)
+            lit = right.geometry
+            shapely.prepare(lit)
+            near = np.flatnonzero(self.geometry.near(lit))
+            hit = np.full(self.n, op == "S_DISJOINT", dtype=bool)
+            hit[near] = SPATIAL_OPS[CONVERSE[op]](lit, a[near])
+        else:
+            hit = np.asarray(predicate(a, self.geometries(right, node.op)), dtype=bool)
+        out = pd.Series(hit, index=self.frame.index, dtype="boolean")
+        missing = shapely.is_missing(a)
+        if not isinstance(right, GeometryLiteral):
+            missing |= shapely.is_missing(self.geometries(right, node.op))
+        return out.mask(missing, pd.NA) if missing.any() else out
 
     def like(self, node: Like) -> pd.Series:
         s = self.value(node.subject)
@@ -575,7 +833,7 @@ def like_to_regex(pattern: str) -> str:
     return "".join(parts)
 
 
-def evaluate(expr: Expr, frame: pd.DataFrame) -> np.ndarray:
+def evaluate(expr: Expr, frame: pd.DataFrame, geometry: GeometryColumn | None = None) -> np.ndarray:
     """Rows of ``frame`` for which ``expr`` is true.
 
     Parameters
@@ -584,6 +842,9 @@ def evaluate(expr: Expr, frame: pd.DataFrame) -> np.ndarray:
         A parsed filter (:func:`parse_cql2`).
     frame : DataFrame
         The rows; property names are its columns.
+    geometry : GeometryColumn, optional
+        The rows' geometries in the filter CRS, for the spatial functions (property
+        ``geometry``).
 
     Returns
     -------
@@ -596,14 +857,47 @@ def evaluate(expr: Expr, frame: pd.DataFrame) -> np.ndarray:
     ParameterError
         A property not in the frame, or values of different types compared.
     """
-    mask = _Evaluator(frame).eval(expr)
+    mask = _Evaluator(frame, geometry).eval(expr)
     return mask.fillna(False).to_numpy(dtype=bool)
 
 
 def cql2_mask(
-    text: str, frame: pd.DataFrame, queryables: Iterable[str] | None = None
+    text: str,
+    frame: pd.DataFrame,
+    queryables: Iterable[str] | None = None,
+    geometry: GeometryColumn | None = None,
 ) -> np.ndarray:
-    """Parse ``text``, check its properties against ``queryables`` and evaluate it."""
+    """Parse ``text``, check its properties against ``queryables`` and evaluate it.
+
+    With ``geometry``, the property ``geometry`` is queryable too.
+    """
     expr = parse_cql2(text)
-    check_properties(expr, frame.columns if queryables is None else queryables)
-    return evaluate(expr, frame)
+    known = list(frame.columns if queryables is None else queryables)
+    check_properties(expr, [*known, GEOMETRY] if geometry is not None else known)
+    return evaluate(expr, frame, geometry)
+
+
+def spatial_prefilters(expr: Expr) -> list[shapely.Geometry]:
+    """Geometry literals that every row matching ``expr`` must meet the bounds of.
+
+    The literals of the spatial functions that are ``expr`` itself or one of its
+    top-level ``AND`` operands, except ``S_DISJOINT`` (all others are false for a
+    geometry whose bounds do not meet the literal's).
+    """
+    parts = expr.operands if isinstance(expr, And) else (expr,)
+    out = []
+    for part in parts:
+        if isinstance(part, Spatial) and part.op != "S_DISJOINT":
+            out += [g.geometry for g in (part.left, part.right) if isinstance(g, GeometryLiteral)]
+    return out
+
+
+def has_spatial(expr: Expr) -> bool:
+    """Whether ``expr`` uses a spatial function."""
+    if isinstance(expr, Spatial):
+        return True
+    if isinstance(expr, (And, Or)):
+        return any(has_spatial(e) for e in expr.operands)
+    if isinstance(expr, Not):
+        return has_spatial(expr.operand)
+    return False

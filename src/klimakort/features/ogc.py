@@ -36,7 +36,12 @@ CONFORMANCE: tuple[str, ...] = (
     _F3 + "filter",
     _F3 + "features-filter",
     _CQL2 + "cql2-text",
+    _CQL2 + "cql2-json",
     _CQL2 + "basic-cql2",
+    _CQL2 + "advanced-comparison-operators",
+    _CQL2 + "basic-spatial-functions",
+    _CQL2 + "basic-spatial-functions-plus",
+    _CQL2 + "spatial-functions",
 )
 
 #: collections the vector-tile router serves

@@ -4,7 +4,8 @@
 the storage CRS, its CRS84 copy (coordinates rounded to 7 decimals, about 1 cm) and
 an STRtree per CRS, all built on first use. :func:`feature_index` keeps one index per
 (workspace, collection) and rebuilds it when :meth:`Workspace.revision` changes.
-:func:`run_query` answers an :class:`ItemsQuery` (bbox, CQL2 filter, offset, limit).
+:func:`run_query` answers an :class:`ItemsQuery` (bbox, CQL2-text or CQL2-JSON filter with
+spatial functions in the filter CRS, offset, limit).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
 from klimakort.errors import ParameterError, RequestTooLargeError
-from klimakort.features import cql2
+from klimakort.features import cql2, cql2_json
 from klimakort.io.crs_uri import CRS84, crs_uri
 from klimakort.io.geojson_input import transformer
 
@@ -116,6 +118,35 @@ def check_bbox(
         )
 
 
+#: the filter languages ``filter-lang`` may name (the first is the default)
+FILTER_LANGS: tuple[str, ...] = ("cql2-text", "cql2-json")
+
+
+def filter_lang(value: str | None) -> str:
+    """The ``filter-lang`` parameter checked (default ``cql2-text``).
+
+    Raises
+    ------
+    ParameterError
+        A language other than :data:`FILTER_LANGS`.
+    """
+    if value is None or value.strip() == "":
+        return FILTER_LANGS[0]
+    lang = value.strip().lower()
+    if lang not in FILTER_LANGS:
+        raise ParameterError(
+            f"filter-lang={value!r} is not supported; use {' or '.join(FILTER_LANGS)}"
+        )
+    return lang
+
+
+def parse_filter(text: str, lang: str = "cql2-text") -> cql2.Expr:
+    """Parse a filter in ``lang`` (one of :data:`FILTER_LANGS`)."""
+    if filter_lang(lang) == "cql2-json":
+        return cql2_json.parse_cql2_json(text)
+    return cql2.parse_cql2(text)
+
+
 def check_paging(limit: int, offset: int, max_features: int) -> None:
     """Refuse ``limit`` outside 1..max_features and a negative ``offset``."""
     if not 1 <= limit <= max_features:
@@ -151,6 +182,7 @@ class FeatureIndex:
     _frames: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False)
     _positions: dict[str, int] | None = field(default=None, repr=False)
+    _properties: pd.DataFrame | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def in_crs(self, uri: str) -> gpd.GeoDataFrame:
@@ -181,6 +213,18 @@ class FeatureIndex:
         """Row positions (ascending) of features intersecting ``bbox`` given in ``uri``."""
         rows = self.tree(uri).query(shapely.box(*bbox), predicate="intersects")
         return np.sort(rows)
+
+    def properties(self, columns: list[str], rows: np.ndarray) -> pd.DataFrame:
+        """The property ``columns`` (at least) of ``rows`` (positions) as a plain data frame."""
+        with self._lock:
+            if self._properties is None:
+                geom = self.frame.geometry.name
+                self._properties = pd.DataFrame(
+                    {c: self.frame[c] for c in self.frame.columns if c != geom}
+                )
+        if len(rows) == len(self._properties):
+            return self._properties  # every row: no copy (the evaluator only reads)
+        return self._properties[columns].iloc[rows]
 
     def position(self, fid: str) -> int | None:
         """Row position of the feature with id ``fid`` (None when unknown)."""
@@ -260,7 +304,11 @@ class ItemsQuery:
     limit, offset : int
         Paging.
     filter : str or None
-        CQL2-text filter.
+        CQL2 filter in ``filter_lang``.
+    filter_lang : str
+        ``cql2-text`` or ``cql2-json``.
+    filter_crs : str
+        URI of the CRS of the filter's geometry literals.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -269,6 +317,8 @@ class ItemsQuery:
     limit: int = 100
     offset: int = 0
     filter: str | None = None
+    filter_lang: str = "cql2-text"
+    filter_crs: str = CRS84
 
 
 @dataclass(frozen=True)
@@ -279,19 +329,46 @@ class QueryResult:
     number_matched: int
 
 
+def geometry_column(index: FeatureIndex, uri: str, rows: np.ndarray) -> cql2.GeometryColumn:
+    """The geometries of ``rows`` in ``uri``, pre-selected by the STRtree of ``uri``."""
+    values = np.asarray(index.in_crs(uri).geometry.array)[rows]
+    tree = index.tree(uri)
+
+    def near(geom: shapely.Geometry) -> np.ndarray:
+        mask = np.zeros(len(index.frame), dtype=bool)
+        mask[tree.query(geom)] = True
+        return mask[rows]
+
+    return cql2.GeometryColumn(values, near)
+
+
 def match_rows(index: FeatureIndex, query: ItemsQuery) -> np.ndarray:
-    """Row positions (ascending) matching the bbox and filter of ``query``."""
+    """Row positions (ascending) matching the bbox and filter of ``query``.
+
+    The bbox, and the geometry literals every match must meet (a spatial function
+    AND-ed at the top of the filter), select rows through the STRtree first; the
+    filter is then evaluated on those rows only.
+    """
     expr = None
     if query.filter is not None and query.filter.strip():
-        expr = cql2.parse_cql2(query.filter)
-        cql2.check_properties(expr, queryable_columns(index.frame))
+        expr = parse_filter(query.filter, query.filter_lang)
+        cql2.check_properties(expr, [*queryable_columns(index.frame), cql2.GEOMETRY])
     if query.bbox is not None:
         rows = index.bbox_rows(query.bbox, query.bbox_crs)
     else:
         rows = np.arange(len(index.frame))
-    if expr is not None and len(rows):
-        props = index.frame.iloc[rows].drop(columns=index.frame.geometry.name)
-        rows = rows[cql2.evaluate(expr, props)]
+    if expr is None:
+        return rows
+    for geom in cql2.spatial_prefilters(expr):
+        near = np.zeros(len(index.frame), dtype=bool)
+        near[index.tree(query.filter_crs).query(geom)] = True
+        rows = rows[near[rows]]
+    if len(rows):
+        props = index.properties(sorted(cql2.properties(expr) - {cql2.GEOMETRY}), rows)
+        geometry = None
+        if cql2.has_spatial(expr):
+            geometry = geometry_column(index, query.filter_crs, rows)
+        rows = rows[cql2.evaluate(expr, props, geometry)]
     return rows
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from klimakort.features.cql2 import GEOMETRY
 from klimakort.features.query import queryable_columns
 
 JSON_SCHEMA_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -60,10 +61,17 @@ def queryables(
     Returns
     -------
     dict
-        JSON Schema 2020-12 with one entry per property. The geometry is not listed:
-        filters take no spatial predicates (Basic CQL2).
+        JSON Schema 2020-12 with one entry per property, and ``geometry`` (the primary
+        geometry, for the spatial functions: ``S_INTERSECTS(geometry, ...)``).
     """
     props: dict[str, Any] = {
+        GEOMETRY: {
+            "title": "Geometri (geometry)",
+            "format": "geometry-any",
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    props |= {
         name: {"title": name, **property_schema(frame[name])} for name in queryable_columns(frame)
     }
     return {

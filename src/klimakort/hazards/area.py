@@ -142,16 +142,64 @@ def compute_hazards(
     """
     options = options or HazardOptions()
     say = progress or (lambda _m: None)
-    loaded = [load_scenario(name, cfg.scenarios.get(name)) for name in scenarios]
+    loaded = resolve_scenarios(cfg, scenarios)
     say("reading terrain, sea, barriers, groundwater and imperviousness")
     dem = read_raster(cfg.terrain.path, expected_crs=cfg.crs)
-    sea, barriers = _layer(cfg, "sea"), _layer(cfg, "barriers")
+    sea = _layer(cfg, "sea")
     rf = run_area_rainflow(cfg, progress=say, terrain=dem, sea=sea)
+    out = AreaHazards(area=cfg, terrain=dem, rainflow=rf, options=options)
+    out.scenarios.update(compute_scenarios(cfg, dem, rf, loaded, options, say, sea=sea))
+    return out
+
+
+def resolve_scenarios(cfg: AreaConfig, names: Sequence[str]) -> list[Scenario]:
+    """The scenarios ``names`` with the area's overrides applied."""
+    return [load_scenario(name, cfg.scenarios.get(name)) for name in names]
+
+
+def compute_scenarios(
+    cfg: AreaConfig,
+    dem: xr.DataArray,
+    rf: Rainflow,
+    scenarios: Sequence[Scenario],
+    options: HazardOptions,
+    progress: Progress | None = None,
+    *,
+    sea: gpd.GeoDataFrame | None = None,
+) -> dict[str, ScenarioHazards]:
+    """The hazards of ``scenarios`` over an area's terrain and its rain-flow analysis.
+
+    Parameters
+    ----------
+    cfg : AreaConfig
+        The area (sea, barriers, groundwater and imperviousness are read from it).
+    dem : xarray.DataArray
+        The area's terrain as read (before burn-in).
+    rf : Rainflow
+        The rain-flow analysis of the conditioned terrain.
+    scenarios : sequence of Scenario
+        Resolved scenarios (:func:`resolve_scenarios`).
+    options : HazardOptions
+        Return periods and sewer capacity.
+    progress : callable, optional
+        Step messages.
+    sea : GeoDataFrame, optional
+        The sea layer when the caller has read it already.
+
+    Returns
+    -------
+    dict
+        Scenario name -> :class:`ScenarioHazards`, in the order given.
+    """
+    say = progress or (lambda _m: None)
+    if sea is None:
+        sea = _layer(cfg, "sea")
+    barriers = _layer(cfg, "barriers")
     crest = (cfg.layers["barriers"].crest_field or "crest_m") if barriers is not None else "crest_m"
     head = _head(cfg, dem)
     runoff = _runoff(cfg, rf.terrain)
-    out = AreaHazards(area=cfg, terrain=dem, rainflow=rf, options=options)
-    for sc in loaded:
+    out: dict[str, ScenarioHazards] = {}
+    for sc in scenarios:
         rain = sc.design_rain_mm(options.rain_return_period)
         level = sc.still_water_level(options.surge_return_period)
         say(f"{sc.name}: cloudburst {rain:.1f} mm (T{options.rain_return_period})")
@@ -162,7 +210,7 @@ def compute_hazards(
         if head is not None:
             say(f"{sc.name}: groundwater (+{sc.groundwater_rise_m.value:.2f} m)")
             gw = groundwater_depth(dem, head, rise=sc.groundwater_rise_m.value)
-        out.scenarios[sc.name] = ScenarioHazards(sc, rain, level, cb, sea_res, gw)
+        out[sc.name] = ScenarioHazards(sc, rain, level, cb, sea_res, gw)
     return out
 
 

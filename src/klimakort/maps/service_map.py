@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -41,10 +42,12 @@ SCRIPTS: tuple[str, ...] = (
     "leaflet-side-by-side.js",
     "proj4.js",
     "i18n.js",
+    "basemap.js",
     "app.js",
+    "search.js",
 )
 #: files that belong to the app itself (the rest come from ``vendor/``)
-_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html"})
+_APP_FILES = frozenset({"app.js", "app.css", "i18n.js", "index.html", "basemap.js", "search.js"})
 _MEDIA = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _IMAGE_MEDIA = {".png": "image/png", ".svg": "image/svg+xml"}
 _CSS_URL = re.compile(r"""url\(\s*['"]?(?P<ref>(?:images/)?[\w.-]+\.(?:png|svg))['"]?\s*\)""")
@@ -133,7 +136,7 @@ def lonlat_bounds(ws: Workspace) -> list[float]:
     return [round(float(v), 7) for v in (west, south, east, north)]
 
 
-def _raster_entry(info: RasterLayer) -> dict[str, Any]:
+def _raster_entry(info: RasterLayer, visible: frozenset[str]) -> dict[str, Any]:
     classes = None
     if info.classes:
         classes = {str(k): dict(v) for k, v in info.classes.items()}
@@ -145,12 +148,14 @@ def _raster_entry(info: RasterLayer) -> dict[str, Any]:
         "scenario_dependent": info.scenario_dependent,
         "classes": classes,
         "description": info.description,
-        "visible": info.id in DEFAULT_VISIBLE_RASTERS,
+        "visible": info.id in visible,
         "opacity": DEFAULT_OPACITY.get(info.id, 0.75),
     }
 
 
-def _collection_entry(info: Collection, max_features: int) -> dict[str, Any]:
+def _collection_entry(
+    info: Collection, max_features: int, visible: frozenset[str]
+) -> dict[str, Any]:
     return {
         "id": info.id,
         "title": dict(info.title),
@@ -160,7 +165,7 @@ def _collection_entry(info: Collection, max_features: int) -> dict[str, Any]:
         "load": "bbox" if info.id in BBOX_MIN_ZOOM else "all",
         "minzoom": BBOX_MIN_ZOOM.get(info.id, 0),
         "canvas": info.id in CANVAS_COLLECTIONS,
-        "visible": info.id in DEFAULT_VISIBLE_COLLECTIONS,
+        "visible": info.id in visible,
         "limit": max_features,
     }
 
@@ -173,6 +178,10 @@ def map_config(
     lang: str = "da",
     max_features: int = 10_000,
     max_zoom: int = 20,
+    visible_rasters: Sequence[str] = DEFAULT_VISIBLE_RASTERS,
+    visible_collections: Sequence[str] = DEFAULT_VISIBLE_COLLECTIONS,
+    scenario: str | None = None,
+    basemap: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration the map app reads (``window.KLIMAKORT_CONFIG``).
 
@@ -190,6 +199,13 @@ def map_config(
         ``limit`` of GeoJSON requests (the service's ``max_features``).
     max_zoom : int
         Deepest zoom of the map.
+    visible_rasters, visible_collections : sequence of str
+        Layers switched on when the map opens (ids the area lacks are ignored).
+    scenario : str, optional
+        Scenario the map opens on (default: the workspace's default).
+    basemap : dict, optional
+        :func:`klimakort.maps.basemap.page_config` of the area's base map (None:
+        OpenStreetMap, off at start).
 
     Returns
     -------
@@ -224,16 +240,23 @@ def map_config(
         "crs": {"name": crs_name, "proj4": proj4_def},
         "bounds": lonlat_bounds(ws),
         "scenarios": list(ws.scenarios),
-        "default_scenario": ws.default_scenario,
+        "default_scenario": ws.scenario(scenario),
         "groups": [{"id": g, "title": dict(t)} for g, t in GROUPS.items() if g in used],
-        "rasters": [_raster_entry(r) for r in ws.raster_layers.values()],
-        "collections": [_collection_entry(c, max_features) for c in ws.collections.values()],
+        "rasters": [
+            _raster_entry(r, frozenset(visible_rasters)) for r in ws.raster_layers.values()
+        ],
+        "collections": [
+            _collection_entry(c, max_features, frozenset(visible_collections))
+            for c in ws.collections.values()
+        ],
         "compare_layer": COMPARE_LAYER,
         "max_features": max_features,
         "max_zoom": max_zoom,
         "max_native_zoom": max_zoom,
         "attribution": "klimakort" + (" · syntetiske data" if ws.cfg.synthetic else ""),
         "links": links,
+        "basemap": basemap,
+        "addresses": mode == "server" and ws.cfg.addresses is not None,
     }
 
 
@@ -293,6 +316,7 @@ def service_map_html(
     lang: str = "da",
     max_features: int = 10_000,
     max_zoom: int = 20,
+    basemap: dict[str, Any] | None = None,
 ) -> str:
     """The ``/map`` page of a served area (scripts linked under ``static_prefix``).
 
@@ -304,10 +328,16 @@ def service_map_html(
         URL prefix of the API (the app's root path behind a proxy).
     static_prefix : str
         URL prefix of :func:`static_asset` files.
-    lang, max_features, max_zoom
+    lang, max_features, max_zoom, basemap
         See :func:`map_config`.
     """
     config = map_config(
-        ws, mode="server", api=api, lang=lang, max_features=max_features, max_zoom=max_zoom
+        ws,
+        mode="server",
+        api=api,
+        lang=lang,
+        max_features=max_features,
+        max_zoom=max_zoom,
+        basemap=basemap,
     )
     return render_page(config, inline=False, static_prefix=static_prefix)

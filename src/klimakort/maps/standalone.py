@@ -7,11 +7,14 @@ The same app as ``/map`` (:mod:`klimakort.maps.service_map`) in ``standalone`` m
   from :func:`klimakort.tiles.legend.legend` in Danish and English;
 * vector collections are inlined as GeoJSON in CRS84 (simplified in the area CRS, 6
   decimals, i.e. ~0.1 m);
-* the hazard values shown on a click come from small embedded grids: every layer
-  sampled every ``step`` cells (nearest, so classes stay classes), quantised to
-  centimetres in ``uint16`` (or ``float32`` when the range is too large, e.g. upstream
-  area), zlib-compressed and base64-encoded; the browser inflates them with
-  ``DecompressionStream('deflate')``.
+* the hazard values shown on a click come from embedded grids: every layer at the
+  terrain model's own cells (so a click shows what ``/point`` and
+  :meth:`Workspace.point_values` give at the same place) as long as the model has at
+  most :data:`GRID_MAX_CELLS` cells a side (the demo's 1.6 m sample has 2500); a larger
+  area is sampled every ``step`` cells (nearest, so classes stay classes) and the popup
+  says so. Values are quantised to centimetres in ``uint16`` (or kept as ``float32``
+  when the range is too large, e.g. upstream area), zlib-compressed and
+  base64-encoded; the browser inflates them with ``DecompressionStream('deflate')``.
 
 Polygon and parcel reports need the server; the page says so.
 """
@@ -23,6 +26,7 @@ import json
 import math
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +36,33 @@ import shapely
 import xarray as xr
 
 from klimakort.io.atomic import atomic_path
-from klimakort.maps.service_map import map_config, render_page
+from klimakort.maps.service_map import (
+    DEFAULT_VISIBLE_COLLECTIONS,
+    DEFAULT_VISIBLE_RASTERS,
+    map_config,
+    render_page,
+)
 from klimakort.service.workspace import Workspace
 
 Progress = Callable[[str], None]
 
 #: largest side (pixels) of an embedded raster image
 IMAGE_MAX_PX = 1600
-#: largest side (cells) of an embedded value grid
-GRID_MAX_CELLS = 700
+#: largest side (cells) of an embedded value grid: the terrain's own cells up to this size
+#: (the click values then equal the server's); larger models are sampled every n-th cell
+GRID_MAX_CELLS = 2600
 #: simplification tolerance (m, area CRS) per collection; others: DEFAULT_SIMPLIFY_M
 SIMPLIFY_M: dict[str, float] = {"parcels": 0.5, "flooded_areas": 1.0, "bluespots": 1.0}
 DEFAULT_SIMPLIFY_M = 0.5
 #: decimals of lon/lat coordinates (1e-6 degree is ~0.1 m)
 DECIMALS = 6
-#: collections not embedded (too many features for a page, little use offline)
-SKIP_COLLECTIONS = frozenset({"buildings"})
+#: collections not embedded in the page (none: the offline panel lists what /collections
+#: lists; the sample's 3000 buildings add under 1 MB)
+SKIP_COLLECTIONS: frozenset[str] = frozenset()
 #: properties kept per collection (all but ``synthetic`` when not listed)
 KEEP_PROPERTIES: dict[str, tuple[str, ...]] = {
     "parcels": ("parcel_id", "matrikelnummer", "ejerlavskode", "area_m2", "land_use", "public"),
+    "buildings": ("building_id", "use", "floors", "has_basement", "floor_level_m"),
     "flooded_areas": ("bluespot_id", "depth_class", "label", "area_m2", "scenario"),
     "bluespots": ("bluespot_id", "area_m2", "volume_m3", "max_depth_m"),
     "candidate_sites": (
@@ -68,6 +80,15 @@ KEEP_PROPERTIES: dict[str, tuple[str, ...]] = {
 #: quantisation step of uint16 grids (value units)
 GRID_STEP = 0.01
 _U16_NODATA = 65535
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the map shows when it opens: layers switched on and the scenario."""
+
+    rasters: tuple[str, ...] = DEFAULT_VISIBLE_RASTERS
+    collections: tuple[str, ...] = DEFAULT_VISIBLE_COLLECTIONS
+    scenario: str | None = None
 
 
 def _say(progress: Progress | None, msg: str) -> None:
@@ -120,6 +141,14 @@ def _float_values(da: xr.DataArray) -> np.ndarray:
     return values
 
 
+def _delta_shuffle(raw: np.ndarray) -> np.ndarray:
+    """Row deltas (modulo 2**16) of a 2-D uint16 grid, as low bytes then high bytes."""
+    grid = raw.reshape(raw.shape[0], -1) if raw.ndim == 2 else raw.reshape(1, -1)
+    delta = grid.copy()
+    delta[:, 1:] = grid[:, 1:] - grid[:, :-1]  # uint16 arithmetic wraps
+    return np.ascontiguousarray(delta.astype("<u2").view(np.uint8).reshape(-1, 2).T)
+
+
 def encode_grid(values: np.ndarray) -> dict[str, Any]:
     """Quantise, compress and base64-encode a 2-D grid for the browser.
 
@@ -133,7 +162,10 @@ def encode_grid(values: np.ndarray) -> dict[str, Any]:
     dict
         ``dtype`` (``u16``: value = ``offset + scale * raw``, raw 65535 = no data; or
         ``f32``: NaN = no data), ``scale``, ``offset`` and ``data`` (base64 of the
-        zlib-compressed little-endian array, row-major).
+        zlib-compressed little-endian array, row-major). ``u16`` grids are stored as
+        ``filter: "delta-shuffle"``: each cell minus its left neighbour (modulo 2**16,
+        the first of a row as is), then all low bytes followed by all high bytes;
+        neighbouring heights differ little, so this compresses to about 60 %.
     """
     finite = values[np.isfinite(values)]
     lo = float(finite.min()) if finite.size else 0.0
@@ -144,10 +176,14 @@ def encode_grid(values: np.ndarray) -> dict[str, Any]:
         ok = np.isfinite(values)
         raw[ok] = np.round((values[ok] - offset) / GRID_STEP).astype("<u2")
         spec: dict[str, Any] = {"dtype": "u16", "scale": GRID_STEP, "offset": round(offset, 6)}
+        raw = _delta_shuffle(raw)
+        spec["filter"] = "delta-shuffle"
     else:
         raw = values.astype("<f4")
         spec = {"dtype": "f32", "scale": 1.0, "offset": 0.0}
-    spec["data"] = base64.b64encode(zlib.compress(raw.tobytes(), 9)).decode("ascii")
+    # float noise hardly compresses further at level 9, which takes several times longer
+    level = 9 if spec["dtype"] == "u16" else 6
+    spec["data"] = base64.b64encode(zlib.compress(raw.tobytes(), level)).decode("ascii")
     return spec
 
 
@@ -160,7 +196,8 @@ def value_grids(
     -------
     dict
         ``transform`` ``[x0, dx, y0, dy]`` (area CRS; cell ``(row, col)`` covers
-        ``x0 + col*dx .. x0 + (col+1)*dx``), ``shape`` ``[rows, cols]``, ``cell`` (m) and
+        ``x0 + col*dx .. x0 + (col+1)*dx``), ``shape`` ``[rows, cols]``, ``cell`` (m),
+        ``step`` (1: the terrain's own cells; n: every n-th cell, of ``native_cell`` m) and
         ``layers`` ``{layer: {scenario or "_": encode_grid(...)}}``. Layers on another
         grid than the terrain are left out (listed in ``skipped``).
     """
@@ -189,6 +226,8 @@ def value_grids(
         "transform": [tr.c, tr.a * step, tr.f, tr.e * step],
         "shape": [rows, cols],
         "cell": abs(tr.a) * step,
+        "native_cell": abs(tr.a),
+        "step": step,
         "layers": layers,
         "skipped": skipped,
     }
@@ -224,9 +263,21 @@ def standalone_config(
     image_max_px: int = IMAGE_MAX_PX,
     grid_max_cells: int = GRID_MAX_CELLS,
     progress: Progress | None = None,
+    view: MapView | None = None,
 ) -> dict[str, Any]:
     """The map configuration with every layer embedded (see :func:`write_standalone_map`)."""
-    config = map_config(ws, mode="standalone")
+    from klimakort.maps.basemap import page_config, resolve_basemap
+
+    view = view or MapView()
+    basemap = page_config(resolve_basemap(ws.cfg.basemap, env={}), include_token=False)
+    config = map_config(
+        ws,
+        mode="standalone",
+        visible_rasters=view.rasters,
+        visible_collections=view.collections,
+        scenario=view.scenario,
+        basemap=basemap,
+    )
     images = raster_images(ws, max_px=image_max_px, progress=progress)
     legends = raster_legends(ws)
     for entry in config["rasters"]:
@@ -251,6 +302,7 @@ def write_standalone_map(
     progress: Progress | None = None,
     image_max_px: int = IMAGE_MAX_PX,
     grid_max_cells: int = GRID_MAX_CELLS,
+    view: MapView | None = None,
 ) -> Path:
     """Write the map of an area as one self-contained offline HTML file.
 
@@ -266,6 +318,8 @@ def write_standalone_map(
         Largest side of each embedded raster image.
     grid_max_cells : int
         Largest side of the embedded value grids (click values).
+    view : MapView, optional
+        Layers and scenario the map opens with (default: those of the served map).
 
     Returns
     -------
@@ -273,7 +327,7 @@ def write_standalone_map(
         ``path``.
     """
     config = standalone_config(
-        ws, image_max_px=image_max_px, grid_max_cells=grid_max_cells, progress=progress
+        ws, image_max_px=image_max_px, grid_max_cells=grid_max_cells, progress=progress, view=view
     )
     page = render_page(config, inline=True)
     dest = Path(path)

@@ -254,8 +254,9 @@ def polygon_constraints_report(
     crs: str | None = None,
     name: str | None = None,
     max_area_km2: float = 25.0,
+    lang: str = "da",
 ) -> dict[str, Any]:
-    """Constraint report of a drawn polygon (GeoJSON in CRS84 by default)."""
+    """Constraint report of a drawn polygon (GeoJSON in CRS84 by default), in ``lang``."""
     geom = geometry_from_geojson(body, crs, ws.bounds)
     xmin, ymin, xmax, ymax = ws.bounds
     if not geom.intersects(shapely.box(xmin, ymin, xmax, ymax)):
@@ -267,5 +268,5 @@ def polygon_constraints_report(
             f"the polygon covers {geom.area / 1e6:.1f} km²; the limit is {max_area_km2:g} km²"
         )
     return polygon_report(
-        ws.cfg, ws.hz, geom, ws.scenario(scenario), name=name, sites=ws.stored_sites()
+        ws.cfg, ws.hz, geom, ws.scenario(scenario), name=name, sites=ws.stored_sites(), lang=lang
     )

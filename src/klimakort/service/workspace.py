@@ -1,17 +1,20 @@
 """A workspace: one area opened for serving, with its hazards computed once.
 
-:class:`Workspace` is what the API keeps in memory for an area. It computes the
-hazards of every scenario at start (:func:`klimakort.hazards.area.compute_hazards`),
-then answers for raster layers (``DataArray`` with CRS, transform and nodata) and
-vector collections (``GeoDataFrame`` in the area CRS with a unique text ``fid``).
-Derived layers that take time (the suitability run behind the candidate sites, the
-hillshade) are computed on first use and kept.
+:class:`Workspace` is what the API keeps in memory for an area. It loads the hazards of
+every scenario at start from the area's hazard store, computing and storing them the
+first time (:func:`klimakort.hazards.store.load_or_compute_hazards`), then answers for
+raster layers (``DataArray`` with CRS, transform and nodata) and vector collections
+(``GeoDataFrame`` in the area CRS with a unique text ``fid``). Derived layers that take
+time (the suitability run behind the candidate sites, the hillshade) are computed on
+first use and kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +27,7 @@ from pyproj import CRS
 from klimakort.config.area import AreaConfig, load_area
 from klimakort.errors import DataNotFoundError
 from klimakort.hazards.area import AreaHazards, HazardOptions, compute_hazards
+from klimakort.hazards.store import HazardStore, load_or_compute_hazards
 from klimakort.io.vector import read_vector
 from klimakort.service.catalog import COLLECTIONS, RASTER_LAYERS, Collection, RasterLayer
 
@@ -33,6 +37,35 @@ Progress = Callable[[str], None]
 DEFAULT_SCENARIOS: tuple[str, ...] = ("present", "2050", "2100")
 #: the measure whose candidate sites are served as ``candidate_sites``
 CANDIDATE_MEASURE = "miyawaki_forest"
+#: minimum spacing of the portfolio marked ``chosen`` among the candidate sites
+CANDIDATE_SPACING_M = 250.0
+
+
+def candidate_manifest(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[str, Any]:
+    """What the served candidate sites depend on (their key in the hazard store).
+
+    Every input of the area (the suitability reads most layers), the scenario's values,
+    the hazard options, the built-in measure profiles and the portfolio spacing.
+    """
+    from importlib import resources
+
+    from klimakort import __version__
+    from klimakort.hazards.fingerprint import area_inputs, digest
+    from klimakort.hazards.store import STORE_VERSION, scenario_json
+
+    profiles = resources.files("klimakort.suitability").joinpath("measures_default.toml")
+    return {
+        "kind": "candidate_sites",
+        "store_version": STORE_VERSION,
+        "klimakort": __version__,
+        "measure": CANDIDATE_MEASURE,
+        "min_spacing_m": CANDIDATE_SPACING_M,
+        "scenario": scenario_json(hz.scenarios[scenario].scenario),
+        "options": asdict(hz.options),
+        "rainflow_params": asdict(hz.rainflow.params),
+        "profiles_sha256": digest(profiles.read_text("utf-8")),
+        "inputs": area_inputs(cfg),
+    }
 
 
 class SiteStore(Protocol):
@@ -69,12 +102,22 @@ class Workspace:
         Its hazards (every scenario the service offers).
     sites : SiteStore, optional
         Store of planned sites; the area's ``planned_sites`` layer is read when omitted.
+    store : HazardStore, optional
+        Where derived layers that take long (the candidate sites) are kept between runs.
     """
 
-    def __init__(self, cfg: AreaConfig, hz: AreaHazards, sites: SiteStore | None = None) -> None:
+    def __init__(
+        self,
+        cfg: AreaConfig,
+        hz: AreaHazards,
+        sites: SiteStore | None = None,
+        *,
+        store: HazardStore | None = None,
+    ) -> None:
         self.cfg = cfg
         self.hz = hz
         self.sites = sites
+        self.store = store
         self._lock = threading.RLock()
         self._rasters: dict[tuple[str, str | None], xr.DataArray] = {}
         self._vectors: dict[str, gpd.GeoDataFrame] = {}
@@ -94,8 +137,11 @@ class Workspace:
         options: HazardOptions | None = None,
         sites: SiteStore | None = None,
         progress: Progress | None = None,
+        store: HazardStore | None = None,
+        cache: bool = True,
+        recompute: bool = False,
     ) -> Workspace:
-        """Load an area and compute its hazards for ``scenarios``.
+        """Load an area and its hazards for ``scenarios`` (stored, or computed and stored).
 
         Parameters
         ----------
@@ -108,11 +154,24 @@ class Workspace:
         sites : SiteStore, optional
             Store of planned sites.
         progress : callable, optional
-            Step messages (hazards take from seconds to minutes).
+            Step messages (computing hazards takes from seconds to minutes).
+        store : HazardStore, optional
+            Where computed hazards are kept (default: the area's, see
+            :meth:`HazardStore.for_area`).
+        cache : bool
+            Use the hazard store; False computes the hazards without reading or writing it.
+        recompute : bool
+            Compute the hazards afresh and replace the stored ones.
         """
         cfg = area if isinstance(area, AreaConfig) else load_area(area)
-        hz = compute_hazards(cfg, tuple(scenarios), options=options, progress=progress)
-        return cls(cfg, hz, sites=sites)
+        if not cache:
+            hz = compute_hazards(cfg, tuple(scenarios), options=options, progress=progress)
+            return cls(cfg, hz, sites=sites)
+        store = store or HazardStore.for_area(cfg)
+        hz = load_or_compute_hazards(
+            cfg, tuple(scenarios), options, progress, store=store, recompute=recompute
+        )
+        return cls(cfg, hz, sites=sites, store=store)
 
     # ------------------------------------------------------------------ metadata
 
@@ -304,16 +363,31 @@ class Workspace:
             ]
             return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=self.crs)
         if cid == "candidate_sites":
-            run = self.suitability(CANDIDATE_MEASURE, self.default_scenario)
-            chosen = {str(v) for v in run.portfolio.chosen_ids}
-            cands = run.candidates
-            return cands.assign(chosen=cands["site_id"].astype(str).isin(chosen).to_numpy())
+            return self._candidate_sites()
         ref = self.cfg.layers[cid]
         if cid == "parcels":
             from klimakort.constraints.loaders import load_parcels
 
             return load_parcels(ref.path, self.cfg.crs, layer=ref.layer)
         return read_vector(ref.path, crs=self.cfg.crs, layer=ref.layer)
+
+    def _candidate_sites(self) -> gpd.GeoDataFrame:
+        """Candidate sites of :data:`CANDIDATE_MEASURE`: stored, or computed and stored."""
+        sc = self.default_scenario
+        manifest = None
+        if self.store is not None and (CANDIDATE_MEASURE, sc) not in self._suitability:
+            manifest = candidate_manifest(self.cfg, self.hz, sc)
+            stored = self.store.load_table("candidate_sites", manifest)
+            if stored is not None:
+                return stored
+        run = self.suitability(CANDIDATE_MEASURE, sc)
+        chosen = {str(v) for v in run.portfolio.chosen_ids}
+        cands = run.candidates
+        out = cands.assign(chosen=cands["site_id"].astype(str).isin(chosen).to_numpy())
+        if self.store is not None and manifest is not None:
+            with contextlib.suppress(OSError):  # a read-only area: computed again next time
+                self.store.save_table("candidate_sites", manifest, out)
+        return out
 
     # ------------------------------------------------------------------ suitability
 
@@ -340,6 +414,6 @@ class Workspace:
             key = (measure, sc)
             if key not in self._suitability:
                 self._suitability[key] = run_suitability(
-                    self.cfg, self.hz, measure, sc, min_spacing_m=250.0
+                    self.cfg, self.hz, measure, sc, min_spacing_m=CANDIDATE_SPACING_M
                 )
             return self._suitability[key]

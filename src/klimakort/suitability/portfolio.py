@@ -77,6 +77,9 @@ class PortfolioResult:
         Number of candidate pairs closer than ``min_spacing_m``.
     rules : dict
         The rules applied (spacing, district, budget), for the report.
+    max_feasible : int or None
+        For an infeasible request: the largest number of sites the rules allow
+        (:func:`max_feasible_sites`); None otherwise.
     """
 
     status: str
@@ -89,6 +92,7 @@ class PortfolioResult:
     n_candidates: int
     n_conflicts: int
     rules: dict[str, Any] = field(default_factory=dict)
+    max_feasible: int | None = None
 
     @property
     def feasible(self) -> bool:
@@ -126,6 +130,7 @@ class PortfolioResult:
             "n_candidates": self.n_candidates,
             "n_conflicts": self.n_conflicts,
             "rules": self.rules,
+            "max_feasible": self.max_feasible,
             "chosen_ids": [_plain(v) for v in self.chosen_ids],
             "sites": sites,
         }
@@ -186,13 +191,13 @@ def _check_inputs(
     max_per_district: int | None,
     cost: str | None,
     budget: float | None,
-    score: str,
+    score: str | None,
 ) -> None:
     if n < 0:
         raise ParameterError(f"n must be >= 0 (got {n}); ask for at least one site")
     if not math.isfinite(min_spacing_m) or min_spacing_m < 0:
         raise ParameterError(f"min_spacing_m must be a finite distance >= 0 (got {min_spacing_m})")
-    if score not in candidates.columns:
+    if score is not None and score not in candidates.columns:
         raise InputError(f"candidates have no {score!r} column; pass score=<column name>")
     if candidates.crs is None:
         raise CRSError("candidates have no CRS; spacing needs a projected CRS in metres")
@@ -201,7 +206,7 @@ def _check_inputs(
             f"candidates are in geographic CRS {candidates.crs.to_string()}; "
             "reproject to EPSG:25832 before choosing a portfolio"
         )
-    if not np.isfinite(candidates[score].to_numpy(dtype=float)).all():
+    if score is not None and not np.isfinite(candidates[score].to_numpy(dtype=float)).all():
         raise InputError(f"column {score!r} has NaN or infinite scores; drop or fix those sites")
     if (max_per_district is None) != (district is None):
         raise ParameterError("district and max_per_district must be given together")
@@ -331,7 +336,7 @@ def choose_portfolio(
         return PortfolioResult(
             "infeasible",
             f"asked for {n} sites but there are only {m} candidates; ask for at most {m}",
-            n, None, None, [], empty, m, 0, rules,
+            n, None, None, [], empty, m, 0, rules, max_feasible=m,
         )  # fmt: skip
     if n == 0:
         return PortfolioResult("optimal", "no sites asked for", 0, 0.0, 0.0, [], empty, m, 0, rules)
@@ -350,9 +355,12 @@ def choose_portfolio(
     if res.x is None or status not in ("optimal", "time_limit"):
         if status == "time_limit":
             status = "error"
+        most = None
+        if status == "infeasible":
+            most = _max_feasible(m, cons[1:], time_limit_s)
         return PortfolioResult(
-            status, _explain_failure(status, res.message, n, rules, len(pairs)), n,
-            None, None, [], empty, m, len(pairs), rules,
+            status, _explain_failure(status, res.message, n, rules, len(pairs), most), n,
+            None, None, [], empty, m, len(pairs), rules, max_feasible=most,
         )  # fmt: skip
     chosen_pos = np.flatnonzero(np.round(res.x) > 0.5)
     order = chosen_pos[np.argsort(-scores[chosen_pos], kind="stable")]
@@ -372,7 +380,52 @@ def choose_portfolio(
     )
 
 
-def _explain_failure(status: str, message: str, n: int, rules: dict[str, Any], k: int) -> str:
+def _max_feasible(m: int, constraints: list[LinearConstraint], time_limit_s: float) -> int | None:
+    """The most sites (any scores) that satisfy ``constraints``: a maximum independent set."""
+    if not constraints:
+        return m
+    res = milp(
+        c=-np.ones(m),
+        constraints=constraints,
+        integrality=np.ones(m),
+        bounds=Bounds(0, 1),
+        options={"time_limit": float(time_limit_s)},
+    )
+    if res.x is None or _STATUS.get(int(res.status)) != "optimal":
+        return None
+    return int(np.round(res.x).sum())
+
+
+def max_feasible_sites(
+    candidates: gpd.GeoDataFrame,
+    *,
+    min_spacing_m: float = 500.0,
+    district: str | None = None,
+    max_per_district: int | None = None,
+    cost: str | None = None,
+    budget: float | None = None,
+    time_limit_s: float = 60.0,
+) -> int | None:
+    """The largest number of sites that the spacing, district and budget rules allow.
+
+    Solved exactly as a MILP (maximise the number of chosen sites under the rules of
+    :func:`choose_portfolio`, scores ignored).
+
+    Returns
+    -------
+    int or None
+        The largest feasible ``n``; None when HiGHS stops at the time limit without a
+        proof.
+    """
+    _check_inputs(candidates, 0, min_spacing_m, district, max_per_district, cost, budget, None)
+    pairs = conflict_pairs(candidates.geometry, min_spacing_m)
+    cons = _constraints(candidates, 0, pairs, district, max_per_district, cost, budget)
+    return _max_feasible(len(candidates), cons[1:], time_limit_s)
+
+
+def _explain_failure(
+    status: str, message: str, n: int, rules: dict[str, Any], k: int, most: int | None = None
+) -> str:
     if status != "infeasible":
         return f"solver stopped without a portfolio ({status}): {message}"
     active = [f"minimum spacing {rules['min_spacing_m']:g} m ({k} conflicting pairs)"]
@@ -380,9 +433,14 @@ def _explain_failure(status: str, message: str, n: int, rules: dict[str, Any], k
         active.append(f"at most {rules['max_per_district']} per {rules['district']!r}")
     if rules["budget"] is not None:
         active.append(f"budget {rules['budget']:g} on {rules['cost']!r}")
+    fewer = (
+        f"At most {most} sites can be chosen under these rules: ask for {most} or fewer"
+        if most is not None
+        else "Ask for fewer sites"
+    )
     return (
         f"no choice of exactly {n} sites satisfies: {'; '.join(active)}. "
-        "Ask for fewer sites, lower the spacing or relax the limits."
+        f"{fewer}, lower the spacing or relax the limits."
     )
 
 

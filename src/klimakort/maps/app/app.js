@@ -42,6 +42,10 @@
     return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, (c) => (
       { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
+  /** Escaped text whose `code` spans become <code> elements (no literal backticks shown). */
+  function md(value) {
+    return esc(value).replace(/`([^`]+)`/g, "<code>$1</code>");
+  }
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
     Object.entries(attrs || {}).forEach(([k, v]) => {
@@ -98,16 +102,22 @@
   });
   map.fitBounds(areaBounds);
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(esc(CFG.attribution || "klimakort"));
+  let attribution = null;
+  function setAttribution() {
+    if (attribution) map.attributionControl.removeAttribution(attribution);
+    attribution = esc("klimakort" + (CFG.area.synthetic ? " · " + t("synthetic_short") : ""));
+    map.attributionControl.addAttribution(attribution);
+  }
   L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
   map.createPane("kkImages").style.zIndex = 250;
   map.createPane("kkLeft").style.zIndex = 260;
   map.createPane("kkRight").style.zIndex = 261;
   map.createPane("kkHighlight").style.zIndex = 650;
   const canvas = L.canvas({ padding: 0.3 });
-  const osm = L.tileLayer(CFG.basemap_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19, attribution: "© OpenStreetMap", className: "kk-basemap",
-  });
+  // the base layer: the configured Danish base map (basemap.js), or OpenStreetMap
+  const osm = window.KlimakortBasemap ? KlimakortBasemap.create(map, CFG) : L.tileLayer(
+    CFG.basemap_url || "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    { maxZoom: 19, attribution: "© OpenStreetMap", className: "kk-basemap" });
 
   if (window.proj4 && CFG.crs && CFG.crs.proj4) proj4.defs(CFG.crs.name, CFG.crs.proj4);
   function toAreaCrs(latlng) {
@@ -192,7 +202,10 @@
     const entry = state.rasters[id];
     box.hidden = !entry.on || entry.info.id === "hillshade";
     if (box.hidden) return;
+    const lang = state.lang;
     const lg = await legendOf(id);
+    // the panel may have been rebuilt (language switch) while the legend loaded
+    if (!box.isConnected || lang !== state.lang) return;
     if (!lg) { box.textContent = t("no_legend"); return; }
     box.innerHTML = "";
     if (lg.type === "classes") {
@@ -354,7 +367,6 @@
           el("div", { class: "kk-legend", id: "kk-legend-" + info.id, hidden: !entry.on }),
           ]),
         ]));
-        renderLegend(info.id);
       });
       vectors.forEach((info) => {
         const entry = state.vectors[info.id];
@@ -370,6 +382,8 @@
         ]));
       });
       root.appendChild(box);
+      // legends once their boxes are in the document (renderLegend finds them by id)
+      rasters.forEach((info) => renderLegend(info.id));
     });
   }
 
@@ -461,15 +475,28 @@
     const table = t("units");
     return table && typeof table === "object" && units in table ? table[units] : units;
   }
-  function propValue(v) {
-    if (typeof v === "number" && !Number.isInteger(v)) return fmt(v);
-    return String(v);
+  /** Label and unit of a feature property in the current language (its own name when unknown). */
+  function fieldLabel(key) {
+    const known = (t("fields") || {})[key];
+    return known ? { label: known[0], unit: known[1] || "" } : { label: key, unit: "" };
   }
-  function propsTable(props, limit) {
+  function propValue(key, v) {
+    if (typeof v === "boolean") return t(v ? "yes" : "no");
+    if (typeof v === "number") {
+      const unit = fieldLabel(key).unit;
+      const shown = Number.isInteger(v) && !unit ? String(v) : fmt(v);
+      return unit ? shown + " " + unit : shown;
+    }
+    const values = t("values") || {};
+    return typeof v === "string" && v in values ? values[v] : String(v);
+  }
+  /** Rows of a feature's properties, labelled; ``omit`` lists fields already shown (the id). */
+  function propsTable(props, omit, limit) {
+    const hidden = new Set(["fid", "synthetic", "geometry", "collection"].concat(omit || []));
     return Object.entries(props || {})
-      .filter(([k, v]) => !["fid", "synthetic", "geometry"].includes(k) && v !== null && typeof v !== "object")
+      .filter(([k, v]) => !hidden.has(k) && v !== null && v !== "" && typeof v !== "object")
       .slice(0, limit || 8)
-      .map(([k, v]) => `<tr><td>${esc(k)}</td><td class="kk-v">${esc(propValue(v))}</td></tr>`)
+      .map(([k, v]) => `<tr><td>${esc(fieldLabel(k).label)}</td><td class="kk-v">${esc(propValue(k, v))}</td></tr>`)
       .join("");
   }
   function hitsHtml(hits, skip) {
@@ -513,6 +540,16 @@
     const stream = new Blob([bin]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer();
   }
+  /** Undo encode_grid's "delta-shuffle": low bytes then high bytes of row deltas. */
+  function unshuffle(bytes, cols) {
+    const n = bytes.length / 2;
+    const raw = new Uint16Array(n);
+    for (let i = 0; i < n; i++) {
+      const d = bytes[i] | (bytes[n + i] << 8);
+      raw[i] = i % cols === 0 ? d : (raw[i - 1] + d) & 0xffff;
+    }
+    return raw;
+  }
   function gridValues(layerId, scenario) {
     const g = CFG.grids;
     const byScenario = g && g.layers[layerId];
@@ -522,7 +559,8 @@
       const spec = byScenario[scenario in byScenario ? scenario : "_"];
       state.grids[key] = inflate(spec.data).then((buf) => {
         if (spec.dtype === "f32") return new Float32Array(buf);
-        const raw = new Uint16Array(buf);
+        const raw = spec.filter === "delta-shuffle" ? unshuffle(new Uint8Array(buf), g.shape[1])
+          : new Uint16Array(buf);
         const out = new Float32Array(raw.length);
         for (let i = 0; i < raw.length; i++) out[i] = raw[i] === 65535 ? NaN : spec.offset + spec.scale * raw[i];
         return out;
@@ -564,6 +602,8 @@
     return polys.some((rings) => pointInRing(lng, lat, rings[0]) &&
       !rings.slice(1).some((hole) => pointInRing(lng, lat, hole)));
   }
+  // fields that make up the parcel id shown in the popup's heading
+  const PARCEL_ID_FIELDS = ["parcel_id", "matrikel_id", "ejerlavskode", "matrikelnummer"];
   function parcelsData() {
     const p = CFG.collections.find((c) => c.id === "parcels");
     return p && p.data ? p.data.features : [];
@@ -572,19 +612,24 @@
     const values = await sampleGrids(latlng);
     let body;
     if (values === null || !Object.keys(values).length) {
-      body = `<p>${esc(values === null ? t("point_needs_server") : t("point_outside"))}</p>`;
+      body = `<p>${md(values === null ? t("point_needs_server") : t("point_outside"))}</p>`;
     } else {
       body = `<table>${valueRows(values)}</table>`;
+      const g = CFG.grids;
+      if (g.step > 1) {
+        body += `<p class="kk-sub">${esc(t("point_coarse").replace("{cell}", fmt(g.cell, 1))
+          .replace("{native}", fmt(g.native_cell, 1)))}</p>`;
+      }
     }
     const parcel = parcelsData().find((f) => featureContains(f, latlng.lng, latlng.lat));
     let parcelHtml = `<p>${esc(t("point_no_parcel"))}</p>`;
     if (parcel) {
       parcelHtml = `<h3>${esc(t("point_parcel"))} ${esc(parcel.properties.parcel_id || parcel.id)}</h3>` +
-        `<table>${propsTable(parcel.properties)}</table>`;
+        `<table>${propsTable(parcel.properties, PARCEL_ID_FIELDS)}</table>`;
     }
     return `<div class="kk-popup"><h3>${esc(t("point_title"))}</h3>${coordLine(latlng)}${body}${parcelHtml}` +
       hitsHtml(hits, (h) => h.info.id === "parcels") +
-      `<p class="kk-sub">${esc(t("point_needs_server"))}</p></div>`;
+      `<p class="kk-sub">${md(t("point_needs_server"))}</p></div>`;
   }
 
   map.on("click", async (e) => {
@@ -690,7 +735,7 @@
     if (!SERVER) {
       const area = L.GeometryUtil ? L.GeometryUtil.geodesicArea(
         L.GeoJSON.coordsToLatLngs(state.drawnGeometry.coordinates[0])) : null;
-      box.innerHTML = (area ? `<p>${fmt(area, 0)} m²</p>` : "") + `<p class="kk-sub">${esc(t("report_needs_server"))}</p>`;
+      box.innerHTML = (area ? `<p>${fmt(area, 0)} m²</p>` : "") + `<p class="kk-sub">${md(t("report_needs_server"))}</p>`;
       return;
     }
     const r = state.report;
@@ -774,6 +819,7 @@
     document.getElementById("kk-title").textContent = t("title") + " · " + CFG.area.name;
     document.title = t("title") + " – " + CFG.area.name;
     document.getElementById("kk-area").textContent = CFG.area.synthetic ? t("synthetic") : "";
+    setAttribution();
     document.getElementById("kk-lang").textContent = t("language");
     document.getElementById("kk-search").placeholder = t("search_placeholder");
     const note = document.getElementById("kk-note");
@@ -810,8 +856,20 @@
   document.getElementById("kk-export-drawn").addEventListener("click", exportDrawn);
   document.getElementById("kk-export-visible").addEventListener("click", exportVisible);
 
+  /** Every raster value at a point, as the popup shows it (the server's /point or the grids). */
+  async function valuesAt(lat, lng) {
+    const latlng = L.latLng(lat, lng);
+    if (!SERVER) return sampleGrids(latlng);
+    const p = await getJSON(url("/point", { x: lng.toFixed(7), y: lat.toFixed(7), crs: "CRS84",
+      scenario: state.scenario }));
+    const values = {};
+    Object.entries(p.values || {}).forEach(([k, v]) => { values[k] = v && typeof v === "object" ? v.value : v; });
+    return values;
+  }
+
   // a small API for tests and for embedding pages
   window.klimakort = {
+    valuesAt,
     map, state, config: CFG, setScenario, setRaster, setVector, runReport, searchParcels, zoomToParcel,
     visibleFeatures, startCompare, stopCompare,
     drawPolygon(geometry) {
