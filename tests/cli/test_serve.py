@@ -79,3 +79,30 @@ def test_serve_answers_health_map_and_tiles(small_area: Path, tmp_path: Path) ->
         proc.wait(timeout=30)
         log.close()
     assert "writes enabled" in (tmp_path / "serve.log").read_text()
+
+
+@pytest.mark.slow
+def test_serve_without_heating_mains_has_candidates_and_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from klimakort.cli import serve_cmds
+    from klimakort.sample import write_sample
+
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    text = toml.read_text()
+    start = text.index("[layers.heating_mains]")
+    toml.write_text(text[:start] + text[text.index("\n[", start + 1) + 1 :])
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_kw: served.append(app))
+    app = typer.Typer()
+    serve_cmds.register(app)
+    app.command("noop")(lambda: None)
+    res = CliRunner().invoke(app, ["serve", str(toml), "-s", "2100"])
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    out = " ".join(res.output.split())
+    assert "not served" not in out and len(served) == 1
+    assert "heating-mains clearance not checked: the area has no heating_mains layer" in out

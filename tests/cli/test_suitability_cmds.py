@@ -58,6 +58,43 @@ def test_suitability_command_writes_consistent_outputs(tmp_path: Path) -> None:
     assert doc["objective"] <= cands.nlargest(4, "score")["score"].sum() + 1e-9
 
 
+def _without_heating_mains(toml: Path) -> Path:
+    """The sample's area.toml with its [layers.heating_mains] table removed."""
+    text = toml.read_text()
+    start = text.index("[layers.heating_mains]")
+    end = text.index("\n[", start + 1)
+    toml.write_text(text[:start] + text[end + 1 :])
+    assert "heating_mains" not in toml.read_text()
+    return toml
+
+
+@pytest.mark.slow
+def test_area_without_heating_mains_warns_and_records_it(tmp_path: Path) -> None:
+    toml = _without_heating_mains(write_sample(tmp_path / "area", cell=16.0))
+    out = tmp_path / "out"
+    args = ["suitability", str(toml), "--measure", "miyawaki_forest", "--scenario", "2100"]
+    args += ["--choose", "2", "--samples", "20", "--out", str(out)]
+    res = CliRunner().invoke(_app(), args)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    note = "heating-mains clearance not checked: the area has no heating_mains layer"
+    assert f"warning: {note}" in " ".join(res.output.split())
+    cands = pyogrio.read_dataframe(out / "candidates.gpkg")
+    assert len(cands) > 0
+    for text in cands["explanation"]:
+        expl = json.loads(text)
+        assert note in expl["notes"] and expl["not_checked"]["heating_mains"] == note
+        assert "heating_mains" not in expl["constraints"]
+    assert not any(c.startswith("ok_heating") for c in cands.columns)
+    with rasterio.open(out / "suitability.tif") as src:
+        assert note in json.loads(src.tags()["notes"])
+    doc = json.loads((out / "portfolio.json").read_text())
+    assert doc["not_checked"]["heating_mains"] == note and note in doc["notes"]
+    strict = CliRunner().invoke(_app(), [*args[:-1], str(tmp_path / "strict"), "--strict"])
+    assert strict.exit_code != 0
+    assert "heating_mains" in str(strict.exception) and "--strict" in str(strict.exception)
+    assert not (tmp_path / "strict").exists()
+
+
 @pytest.mark.slow
 def test_an_infeasible_portfolio_exits_non_zero_with_the_largest_feasible_n(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

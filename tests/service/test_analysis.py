@@ -132,3 +132,26 @@ def test_polygon_errors(workspace: Workspace) -> None:
     swapped = shapely.geometry.mapping(shapely.box(55.63, 12.38, 55.64, 12.39))
     with pytest.raises(CRSError, match="swap"):
         geometry_from_geojson(swapped, None, workspace.bounds)
+
+
+@pytest.mark.slow
+def test_area_without_heating_mains_serves_candidates_with_the_note(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from klimakort.sample import write_sample
+
+    toml = write_sample(tmp_path_factory.mktemp("no_mains"), cell=16.0)
+    text = toml.read_text()
+    start = text.index("[layers.heating_mains]")
+    toml.write_text(text[:start] + text[text.index("\n[", start + 1) + 1 :])
+    ws = Workspace.open(toml, ("2100",))
+    note = "heating-mains clearance not checked: the area has no heating_mains layer"
+    sites = ws.features("candidate_sites")  # raised DataNotFoundError before
+    assert len(sites) > 0 and "candidate_sites" not in ws.unavailable
+    fc = suitability_candidates(ws, "miyawaki_forest", "2100", top=5)
+    assert note in fc["notes"] and fc["notChecked"]["heating_mains"] == note
+    assert fc["features"]
+    for f in fc["features"]:
+        assert f["properties"]["explanation"]["not_checked"]["heating_mains"] == note
+    body = portfolio(ws, "miyawaki_forest", 2, "2100", min_spacing_m=0.0)
+    assert note in body["notes"] and body["notChecked"]["heating_mains"] == note

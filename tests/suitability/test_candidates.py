@@ -15,12 +15,13 @@ from shapely.geometry import LineString, box
 from shapely.geometry.base import BaseGeometry
 
 from klimakort.config.area import load_area
+from klimakort.errors import DataNotFoundError
 from klimakort.hazards.area import AreaHazards, compute_hazards
 from klimakort.io import like
 from klimakort.sample import write_sample
 from klimakort.suitability import site_benefits, suitability
 from klimakort.suitability.candidates import candidate_sites, disc
-from klimakort.suitability.profiles import Profile
+from klimakort.suitability.profiles import Profile, get_profile
 from klimakort.suitability.raster import (
     SuitabilityInputs,
     SuitabilityResult,
@@ -185,3 +186,38 @@ def test_sample_area_yields_explained_candidates(
         assert (sites.co2_t_yr_central > 0).all() and (sites.children_500m > 0).any()
     res.write(tmp_path / "suitability.tif")
     assert (tmp_path / "suitability.tif").stat().st_size > 0
+
+
+def test_sample_without_heating_mains_equals_clearance_zero(
+    sample: tuple[Any, AreaHazards],
+) -> None:
+    cfg, hz = sample
+    text = cfg.source.read_text()
+    start = text.index("[layers.heating_mains]")
+    end = text.index("\n[", start + 1)
+    edited = cfg.source.with_name("area_no_mains.toml")
+    edited.write_text(text[:start] + text[end + 1 :])
+    no_mains = load_area(edited)
+    assert "heating_mains" not in no_mains.layers and "heating_mains" in cfg.layers
+    prof = get_profile("miyawaki_forest")
+    zero = prof.model_copy(
+        update={
+            "constraints": prof.constraints.model_copy(update={"heating_mains_clearance_m": 0.0})
+        }
+    )
+    missing = suitability(no_mains, hz, "miyawaki_forest", "2100")
+    off = suitability(cfg, hz, "miyawaki_forest", "2100", profile=zero)
+    applied = suitability(cfg, hz, "miyawaki_forest", "2100")
+    # the sample's mains cross public land: the 2.5 m clearance removes suitable cells
+    assert (applied.mask.values < off.mask.values).any()
+    np.testing.assert_array_equal(missing.mask.values, off.mask.values)
+    a, b = candidate_sites(missing), candidate_sites(off)
+    assert len(a) > 0 and len(a) == len(b)
+    assert a.geometry.geom_equals(b.geometry).all()
+    np.testing.assert_allclose(a["score"], b["score"])
+    note = "heating-mains clearance not checked: the area has no heating_mains layer"
+    assert missing.not_checked["heating_mains"] == note and note not in off.notes
+    for text_ in a["explanation"]:
+        assert json.loads(text_)["not_checked"]["heating_mains"] == note
+    with pytest.raises(DataNotFoundError, match="heating_mains"):
+        suitability(no_mains, hz, "miyawaki_forest", "2100", strict=True)

@@ -115,3 +115,16 @@ def test_inconsistent_ahp_in_profile_rejected(tmp_path: Path) -> None:
     p.write_text(text)
     with pytest.raises(ConfigError, match="CR="):
         load_profiles(p)
+
+
+def test_require_layers_known_names_only(tmp_path: Path) -> None:
+    body = "min_area_m2 = 1.0\nmin_width_m = 1.0\nrequire_layers = [{}]\n"
+    crit = '[[profiles.x.criteria]]\nname = "a"\nsource = "imperviousness"\nweight = 1.0\n'
+    crit += 'transform = { kind = "linear", min = 0.0, max = 1.0 }\n'
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text("[profiles.x]\n" + body.format('"heating_mains"') + crit)
+    bad.write_text("[profiles.x]\n" + body.format('"district_heat"') + crit)
+    assert load_profiles(good)["x"].require_layers == ["heating_mains"]
+    assert load_profiles()["miyawaki_forest"].require_layers == []
+    with pytest.raises(ConfigError, match=r"require_layers.*district_heat"):
+        load_profiles(bad)

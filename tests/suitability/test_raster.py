@@ -90,6 +90,22 @@ def test_no_constraints_everything_suitable_and_score_by_hand(make_dem: Any) -> 
     assert res.score.rio.transform() == res.inputs.terrain.rio.transform()  # type: ignore[union-attr]
 
 
+def assert_skipped_or_required(
+    make_dem: Any, constraint: dict[str, Any], name: str, layer: str, what: str
+) -> None:
+    """Without ``layer`` the constraint is not checked (noted); strict/required raise."""
+    constraint = {"allow_protected_nature": True, **constraint}  # only this layer is missing
+    res = suitability_from_inputs(inputs(make_dem), profile(**constraint))
+    note = f"{what} not checked: the area has no {layer} layer"
+    assert name not in res.constraints and bool(res.mask.all())
+    assert res.not_checked == {name: note} and note in res.notes
+    with pytest.raises(DataNotFoundError, match=f"--strict.*needs the {layer} layer"):
+        suitability_from_inputs(inputs(make_dem), profile(**constraint), strict=True)
+    required = profile(**constraint).model_copy(update={"require_layers": [layer]})
+    with pytest.raises(DataNotFoundError, match=f"require_layers.*needs the {layer} layer"):
+        suitability_from_inputs(inputs(make_dem), required)
+
+
 def test_public_land_polygons_and_public_parcels(make_dem: Any) -> None:
     left = gdf(box(X0, Y0 - 20, X0 + 10, Y0))
     parcels = gdf(box(X0 + 15, Y0 - 20, X0 + 20, Y0), box(X0 + 10, Y0 - 20, X0 + 15, Y0),
@@ -99,8 +115,8 @@ def test_public_land_polygons_and_public_parcels(make_dem: Any) -> None:
     m = res.mask.values
     assert m[:, :10].all() and m[:, 15:].all() and not m[:, 10:15].any()
     assert np.isnan(res.score.values[:, 10:15]).all()
-    with pytest.raises(DataNotFoundError, match="public_land"):
-        suitability_from_inputs(inputs(make_dem), profile(public_land=True))
+    assert_skipped_or_required(make_dem, {"public_land": True}, "public_land", "public_land",
+                               "public-land constraint")  # fmt: skip
 
 
 def test_buildings_excluded(make_dem: Any) -> None:
@@ -109,8 +125,8 @@ def test_buildings_excluded(make_dem: Any) -> None:
     m = res.mask.values
     assert not m[4:8, 5:9].any()
     assert m.sum() == 400 - 16
-    with pytest.raises(DataNotFoundError, match="buildings"):
-        suitability_from_inputs(inputs(make_dem), profile(avoid_buildings=True))
+    assert_skipped_or_required(make_dem, {"avoid_buildings": True}, "buildings", "buildings",
+                               "building-footprint constraint")  # fmt: skip
 
 
 def test_heating_mains_clearance_against_exact_geometry(make_dem: Any) -> None:
@@ -122,6 +138,51 @@ def test_heating_mains_clearance_against_exact_geometry(make_dem: Any) -> None:
     expect = np.array([[b.distance(line) >= 2.5 for b in row] for row in boxes])
     np.testing.assert_array_equal(res.mask.values, expect)
     assert expect.any() and (~expect).any()
+
+
+def test_missing_heating_mains_is_noted_not_applied(make_dem: Any) -> None:
+    line = LineString([(X0 + 10.3, Y0), (X0 + 10.3, Y0 - 20)])
+    applied = suitability_from_inputs(
+        inputs(make_dem, heating_mains=gdf(line)), profile(heating_mains_clearance_m=2.5)
+    )
+    off = suitability_from_inputs(
+        inputs(make_dem, heating_mains=gdf(line)), profile(heating_mains_clearance_m=0.0)
+    )
+    missing = suitability_from_inputs(
+        inputs(make_dem), profile(heating_mains_clearance_m=2.5, allow_protected_nature=True)
+    )
+    # without the layer the result is that of clearance 0, which differs from the applied one
+    np.testing.assert_array_equal(missing.mask.values, off.mask.values)
+    np.testing.assert_array_equal(missing.score.values, off.score.values)
+    assert (applied.mask.values != missing.mask.values).any()
+    note = "heating-mains clearance not checked: the area has no heating_mains layer"
+    assert missing.notes == [note] and missing.not_checked == {"heating_mains": note}
+    assert note not in off.notes and "heating_mains" in applied.constraints
+    with pytest.raises(DataNotFoundError, match=r"protected_nature.*heating_mains"):
+        suitability_from_inputs(
+            inputs(make_dem), profile(heating_mains_clearance_m=2.5), strict=True
+        )  # one error names every missing layer
+
+
+def test_criterion_without_layer_dropped_and_weights_renormalised(make_dem: Any) -> None:
+    inst = {"name": "kids", "source": "distance_to_institutions", "weight": 4.0,
+            "transform": {"kind": "small", "midpoint": 5.0, "spread": 2.0}}  # fmt: skip
+    base = profile()
+    with_kids = Profile.model_validate(
+        {**base.model_dump(), "criteria": [*[c.model_dump() for c in base.criteria], inst]}
+    )
+    res = suitability_from_inputs(inputs(make_dem), with_kids)
+    ref = suitability_from_inputs(inputs(make_dem), base)
+    assert res.weights == pytest.approx(ref.weights) and "kids" not in res.criteria
+    assert res.weights == pytest.approx({"flood": 0.75, "catch": 0.25})
+    np.testing.assert_array_equal(res.score.values, ref.score.values)
+    assert set(res.dropped_criteria) == {"kids"} and res.dropped_criteria["kids"] in res.notes
+    assert "no institutions layer" in res.dropped_criteria["kids"]
+    with pytest.raises(DataNotFoundError, match="institutions"):
+        suitability_from_inputs(inputs(make_dem), with_kids, strict=True)
+    pt = gdf(Point(X0 + 2.5, Y0 - 2.5), kind=["school"])
+    present = suitability_from_inputs(inputs(make_dem, institutions=pt), with_kids)
+    assert present.weights["kids"] == pytest.approx(0.5) and not present.dropped_criteria
 
 
 def test_protected_nature_unless_allowed(make_dem: Any) -> None:
@@ -154,8 +215,8 @@ def test_groundwater_depth_minimum_and_unknown(make_dem: Any) -> None:
     res = suitability_from_inputs(inputs(make_dem, gw=gw), profile(min_groundwater_depth_m=1.0))
     m = res.mask.values
     assert m[:, 8:].all() and not m[:, :8].any()
-    with pytest.raises(DataNotFoundError, match="groundwater"):
-        suitability_from_inputs(inputs(make_dem), profile(min_groundwater_depth_m=1.0))
+    assert_skipped_or_required(make_dem, {"min_groundwater_depth_m": 1.0}, "groundwater_depth",
+                               "groundwater", "groundwater-depth constraint")  # fmt: skip
 
 
 def test_contaminated_soil(make_dem: Any) -> None:

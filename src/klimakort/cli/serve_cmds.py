@@ -35,6 +35,7 @@ def serve(
     from klimakort.errors import DataNotFoundError
     from klimakort.hazards.store import HazardStore
     from klimakort.service import Workspace
+    from klimakort.service.workspace import CANDIDATE_MEASURE
     from klimakort.sites import open_store
     from klimakort_api import Settings, create_app
 
@@ -51,9 +52,12 @@ def serve(
         say("candidate sites (Miyawaki suitability)")
         try:
             ws.features("candidate_sites")
-        except DataNotFoundError as exc:  # a real area may lack a layer the profile needs
+        except DataNotFoundError as exc:  # missing layers are skipped; this is a real failure
             ws.unavailable["candidate_sites"] = str(exc)
             console.print(f"[yellow]candidate sites are not served[/]: {exc}")
+        else:
+            for note in ws.suitability(CANDIDATE_MEASURE).result.notes:
+                console.print(f"[yellow]candidate sites[/]: {note}")
         say("planned-site store")
         ws.sites = open_store(ws.cfg, settings.database_url)
     writes = "enabled (X-API-Key)" if settings.api_key else "disabled (no KLIMAKORT_API_KEY)"

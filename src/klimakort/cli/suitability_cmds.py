@@ -42,6 +42,10 @@ def suitability_cmd(
     no_cache: NoCache = False,
     recompute: Recompute = False,
     store: StoreDir = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail when a constraint's or criterion's layer is missing."),
+    ] = False,
 ) -> None:
     """Map suitability of a measure, find candidate sites and choose a spaced portfolio.
 
@@ -51,6 +55,10 @@ def suitability_cmd(
     objective, chosen sites with explanations, and rank sensitivity under ±20 % weights).
     A portfolio that the spacing cannot hold exits with status 2 and names the largest
     number of sites that can be chosen (the other outputs are still written).
+
+    A constraint whose layer the area lacks is not checked (a warning says which); a
+    criterion whose layer is missing is dropped and the weights renormalised. --strict
+    makes either an error.
     """
     from klimakort.config.area import load_area
     from klimakort.suitability.workflow import run_suitability, write_suitability
@@ -71,9 +79,12 @@ def suitability_cmd(
             seed=seed,
             profiles_path=profiles,
             progress=say,
+            strict=strict,
         )
         files = write_suitability(run, out)
     portfolio, cands = run.portfolio, run.candidates
+    for note in run.result.notes:
+        console.print(f"[yellow]warning[/]: {note}")
     colour = "green" if portfolio.feasible or choose == 0 else "red"
     gap = "n/a" if portfolio.mip_gap is None else f"{portfolio.mip_gap:.2g}"
     console.print(

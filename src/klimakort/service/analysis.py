@@ -124,7 +124,9 @@ def suitability_candidates(
         A FeatureCollection (CRS84 unless ``crs`` says EPSG:25832) of the ``top``
         best-scoring candidates, each with ``rank``, ``score``, per-criterion columns and
         the parsed ``explanation``; plus ``measure``, ``scenario``, ``weights``,
-        ``constraints``, ``numberMatched`` and ``notes``.
+        ``constraints``, ``numberMatched``, ``notes`` (constraints not checked and
+        criteria dropped because the area lacks their layer), ``notChecked`` and
+        ``droppedCriteria``.
     """
     if not 1 <= int(top) <= MAX_TOP:
         raise ParameterError(f"top={top} must be within 1..{MAX_TOP}")
@@ -144,11 +146,13 @@ def suitability_candidates(
     fc.update(
         measure=prof.name,
         scenario=sc,
-        weights=prof.weights(),
+        weights=run.result.weights,
         constraints=prof.constraints.model_dump(),
         numberMatched=len(cands),
         numberReturned=len(ranked),
         notes=list(run.result.notes),
+        notChecked=dict(run.result.not_checked),
+        droppedCriteria=dict(run.result.dropped_criteria),
         crs=out_crs,
     )
     return fc
@@ -187,7 +191,14 @@ def portfolio(
     body = result.to_dict(explanations=True)
     chosen = result.chosen.assign(fid=result.chosen["site_id"].astype(str))
     body["features"] = to_geojson(chosen, out_crs)["features"] if len(chosen) else []
-    body.update(measure=prof.name, scenario=sc, crs=out_crs, weights=prof.weights())
+    body.update(
+        measure=prof.name,
+        scenario=sc,
+        crs=out_crs,
+        weights=run.result.weights,
+        notes=list(run.result.notes),
+        notChecked=dict(run.result.not_checked),
+    )
     return body
 
 

@@ -12,6 +12,9 @@ Columns
 weighted score raster), ``value_<c>``, ``score_<c>``, ``weight_<c>``, ``contrib_<c>`` per
 criterion, ``ok_<k>`` / ``val_<k>`` per hard constraint (plus ``min_area`` and
 ``min_width``), ``explanation``.
+
+The explanation (JSON) also lists ``not_checked`` (constraint -> why: its layer is
+missing), ``dropped_criteria`` and ``notes``; ``gdf.attrs["notes"]`` holds the notes too.
 """
 
 from __future__ import annotations
@@ -175,6 +178,8 @@ def _explanation(
 ) -> str:
     crit = {}
     for c in result.profile.criteria:
+        if c.name not in result.weights:  # dropped: its layer is missing (see notes)
+            continue
         crit[c.name] = {
             "source": c.source,
             "units": result.criteria[c.name].attrs.get("units", ""),
@@ -211,6 +216,8 @@ def _explanation(
             "score": _num(row["score"]),
             "criteria": crit,
             "constraints": cons,
+            "not_checked": result.not_checked,
+            "dropped_criteria": result.dropped_criteria,
             "notes": result.notes,
         },
         ensure_ascii=False,

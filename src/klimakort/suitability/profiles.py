@@ -34,6 +34,18 @@ CRITERION_SOURCES: dict[str, str] = {
     "upstream_area": "m2 of upstream catchment (flow accumulation)",
 }
 
+#: area layers (and rasters) a profile can depend on; a missing one is skipped with a note
+#: unless it is named in ``require_layers`` (or the run is strict)
+AREA_LAYERS: tuple[str, ...] = (
+    "public_land",
+    "buildings",
+    "heating_mains",
+    "protected_nature",
+    "groundwater",
+    "contaminated_soil",
+    "institutions",
+)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -119,9 +131,13 @@ class Profile(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
     ahp: list[list[float]] | None = None
     benefits: Benefits = Field(default_factory=Benefits)
+    require_layers: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _weights_given(self) -> Profile:
+        unknown = sorted(set(self.require_layers) - set(AREA_LAYERS))
+        if unknown:
+            raise ValueError(f"require_layers: unknown layers {unknown}; use {list(AREA_LAYERS)}")
         names = [c.name for c in self.criteria]
         if len(set(names)) != len(names):
             raise ValueError(f"criterion names must be unique, got {names}")

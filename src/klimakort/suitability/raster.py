@@ -16,6 +16,11 @@ Conventions
   ``all_touched`` so that every kept cell lies entirely outside the buffer; polygons
   (public land, buildings, protected nature, contaminated soil) use cell centres.
 * Distances are Euclidean distances between cell centres (``distance_transform_edt``).
+* Missing data: a constraint whose layer (or groundwater raster) the area lacks is not
+  checked, and ``notes``/``not_checked`` say so; a criterion whose layer is missing is
+  dropped (``dropped_criteria``) and the weights of the others are renormalised to sum 1.
+  Layers listed in the profile's ``require_layers``, or every layer with ``strict=True``,
+  raise :class:`~klimakort.errors.DataNotFoundError` instead.
 """
 
 from __future__ import annotations
@@ -148,7 +153,11 @@ class SuitabilityResult:
     score : DataArray
         Weighted score in [0, 1], NaN where a hard constraint fails.
     notes : list of str
-        Constraints skipped because their optional layer is absent, and similar.
+        Constraints not checked and criteria dropped because their layer is absent.
+    not_checked : dict of str to str
+        Constraint name -> why it was not checked (its layer is missing).
+    dropped_criteria : dict of str to str
+        Criterion name -> why it was dropped (its layer is missing).
     """
 
     measure: str
@@ -163,6 +172,8 @@ class SuitabilityResult:
     score: xr.DataArray
     notes: list[str] = field(default_factory=list)
     inputs: SuitabilityInputs | None = None
+    not_checked: dict[str, str] = field(default_factory=dict)
+    dropped_criteria: dict[str, str] = field(default_factory=dict)
 
     @property
     def reason_code(self) -> xr.DataArray:
@@ -198,7 +209,11 @@ class SuitabilityResult:
             source=f"klimakort suitability, profile {self.profile.name}",
             scenario=self.scenario,
             description=desc,
-            extra_tags={"measure": self.measure, "weights": json.dumps(self.weights)},
+            extra_tags={
+                "measure": self.measure,
+                "weights": json.dumps(self.weights),
+                "notes": json.dumps(self.notes),
+            },
         )
 
 
@@ -232,13 +247,77 @@ def distance_to(target: Bool2D, template: xr.DataArray) -> Float2D:
     return np.asarray(ndimage.distance_transform_edt(~target, sampling=(dy, dx)), dtype=float)
 
 
+#: how a skipped constraint is named in notes, and the profile setting that turns it off
+_CONSTRAINT_TEXT: dict[str, tuple[str, str]] = {
+    "public_land": ("public-land constraint", "constraints.public_land = false"),
+    "buildings": ("building-footprint constraint", "constraints.avoid_buildings = false"),
+    "heating_mains": ("heating-mains clearance", "constraints.heating_mains_clearance_m = 0"),
+    "protected_nature": (
+        "protected-nature constraint",
+        "constraints.allow_protected_nature = true",
+    ),
+    "groundwater_depth": (
+        "groundwater-depth constraint",
+        "remove constraints.min_groundwater_depth_m",
+    ),
+    "contaminated_soil": (
+        "contaminated-soil constraint",
+        "constraints.avoid_contaminated_soil = false",
+    ),
+}
+
+
+@dataclass
+class _Gaps:
+    """Missing layers: skipped with a note, or (required) collected into one error."""
+
+    required: frozenset[str]
+    strict: bool
+    notes: list[str] = field(default_factory=list)
+    not_checked: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def _required(self, layer: str, what: str, fix: str) -> bool:
+        if self.strict or layer in self.required:
+            self.errors.append(f"the {what} needs the {layer} layer (add it to area.toml or {fix})")
+            return True
+        return False
+
+    def constraint(self, name: str, layer: str) -> None:
+        what, fix = _CONSTRAINT_TEXT[name]
+        if self._required(layer, what, fix if fix.startswith("remove") else f"set {fix}"):
+            return
+        note = f"{what} not checked: the area has no {layer} layer"
+        self.not_checked[name] = note
+        self.notes.append(note)
+
+    def criterion(self, name: str, source: str, layer: str) -> None:
+        if self._required(layer, f"criterion {name} ({source})", "drop it from the profile"):
+            return
+        note = (
+            f"criterion {name} ({source}) dropped: the area has no {layer} layer; "
+            "the other criteria's weights are renormalised"
+        )
+        self.dropped[name] = note
+        self.notes.append(note)
+
+    def raise_required(self) -> None:
+        """Raise one :class:`DataNotFoundError` naming every missing required layer."""
+        if self.errors:
+            why = "--strict" if self.strict else "the profile's require_layers"
+            raise DataNotFoundError(
+                f"the area lacks layers required ({why}): " + "; ".join(self.errors)
+            )
+
+
+def _has_public(inp: SuitabilityInputs) -> bool:
+    parcels = inp.layers.get("parcels")
+    return "public_land" in inp.layers or (parcels is not None and "public" in parcels.columns)
+
+
 def _public(inp: SuitabilityInputs) -> Bool2D:
     pl, parcels = inp.layers.get("public_land"), inp.layers.get("parcels")
-    if pl is None and (parcels is None or "public" not in parcels.columns):
-        raise DataNotFoundError(
-            "the public-land constraint needs a public_land layer or parcels with a boolean "
-            "'public' column; add one to area.toml or set constraints.public_land = false"
-        )
     out = _rasterize(pl, inp.terrain, all_touched=False)
     if parcels is not None and "public" in parcels.columns:
         pub = parcels[parcels["public"].fillna(False).astype(bool)]
@@ -246,57 +325,64 @@ def _public(inp: SuitabilityInputs) -> Bool2D:
     return out
 
 
-def _need(inp: SuitabilityInputs, key: str, why: str) -> gpd.GeoDataFrame:
-    gdf = inp.layers.get(key)
-    if gdf is None:
-        raise DataNotFoundError(f"{why} needs the {key} layer; add it to area.toml ({why})")
-    return gdf
+def _layer_constraints(
+    inp: SuitabilityInputs, prof: Profile, gaps: _Gaps
+) -> dict[str, tuple[Float2D, Bool2D]]:
+    """(value, ok) of the applied constraints that need a vector layer."""
+    c = prof.constraints
+    t = inp.terrain
+    out: dict[str, tuple[Float2D, Bool2D]] = {}
+    if c.public_land and not _has_public(inp):
+        gaps.constraint("public_land", "public_land")
+    elif c.public_land:
+        pub = _public(inp)
+        out["public_land"] = (pub.astype(float), pub)
+    for name, key, wanted in (
+        ("buildings", "buildings", c.avoid_buildings),
+        ("protected_nature", "protected_nature", not c.allow_protected_nature),
+    ):
+        gdf = inp.layers.get(key)
+        if wanted and gdf is None:
+            gaps.constraint(name, key)
+        elif wanted:
+            r = _rasterize(gdf, t, all_touched=False)
+            out[name] = (r.astype(float), ~r)
+    if c.heating_mains_clearance_m is not None and c.heating_mains_clearance_m > 0:
+        mains = inp.layers.get("heating_mains")
+        if mains is None:
+            gaps.constraint("heating_mains", "heating_mains")
+        else:
+            d = distance_to(_rasterize(mains, t, all_touched=True), t)
+            buf = mains.geometry.buffer(c.heating_mains_clearance_m)
+            gbuf = gpd.GeoDataFrame(geometry=buf, crs=mains.crs)
+            out["heating_mains"] = (d, ~_rasterize(gbuf, t, all_touched=True))
+    return out
 
 
 def _constraints(
-    inp: SuitabilityInputs, prof: Profile, notes: list[str]
+    inp: SuitabilityInputs, prof: Profile, gaps: _Gaps
 ) -> dict[str, tuple[Float2D, Bool2D]]:
-    """(value, ok) per applied constraint."""
+    """(value, ok) per applied constraint (in :data:`CONSTRAINT_ORDER`)."""
     c = prof.constraints
     t = inp.terrain
     out: dict[str, tuple[Float2D, Bool2D]] = {}
     valid = np.isfinite(t.values)
     out["terrain"] = (valid.astype(float), valid)
-    if c.public_land:
-        pub = _public(inp)
-        out["public_land"] = (pub.astype(float), pub)
-    if c.avoid_buildings:
-        b = _rasterize(_need(inp, "buildings", "avoid_buildings"), t, all_touched=False)
-        out["buildings"] = (b.astype(float), ~b)
-    if c.heating_mains_clearance_m is not None and c.heating_mains_clearance_m > 0:
-        mains = _need(inp, "heating_mains", "heating_mains_clearance_m")
-        d = distance_to(_rasterize(mains, t, all_touched=True), t)
-        buf = mains.geometry.buffer(c.heating_mains_clearance_m)
-        inside = _rasterize(gpd.GeoDataFrame(geometry=buf, crs=mains.crs), t, all_touched=True)
-        out["heating_mains"] = (d, ~inside)
-    if not c.allow_protected_nature:
-        nat = inp.layers.get("protected_nature")
-        if nat is None:
-            notes.append("no protected_nature layer: protected-nature constraint not applied")
-        else:
-            p = _rasterize(nat, t, all_touched=False)
-            out["protected_nature"] = (p.astype(float), ~p)
+    out.update(_layer_constraints(inp, prof, gaps))
     if c.max_bluespot_depth_m is not None:
         depth = np.where(valid, inp.filled.values - t.values, np.nan).astype(float)
         with np.errstate(invalid="ignore"):
             out["bluespot_depth"] = (depth, depth <= c.max_bluespot_depth_m)
-    if c.min_groundwater_depth_m is not None:
-        if inp.groundwater_depth is None:
-            raise DataNotFoundError(
-                "min_groundwater_depth_m needs groundwater: add [groundwater] to area.toml"
-            )
+    if c.min_groundwater_depth_m is not None and inp.groundwater_depth is None:
+        gaps.constraint("groundwater_depth", "groundwater")
+    elif c.min_groundwater_depth_m is not None and inp.groundwater_depth is not None:
         gw = np.asarray(inp.groundwater_depth.values, dtype=float)
         with np.errstate(invalid="ignore"):
             out["groundwater_depth"] = (gw, gw > c.min_groundwater_depth_m)  # NaN fails
     if c.avoid_contaminated_soil:
         soil = inp.layers.get("contaminated_soil")
         if soil is None:
-            notes.append("no contaminated_soil layer: contaminated-soil constraint not applied")
+            gaps.constraint("contaminated_soil", "contaminated_soil")
         else:
             s = _rasterize(soil, t, all_touched=False)
             out["contaminated_soil"] = (s.astype(float), ~s)
@@ -307,7 +393,7 @@ def _constraints(
         )
         d = distance_to(water, t)
         out["near_water"] = (d, d <= c.max_distance_to_water_m)
-    return out
+    return {k: out[k] for k in CONSTRAINT_ORDER if k in out}
 
 
 def _imperviousness(inp: SuitabilityInputs, prof: Profile) -> tuple[Float2D, str]:
@@ -316,11 +402,7 @@ def _imperviousness(inp: SuitabilityInputs, prof: Profile) -> tuple[Float2D, str
         base = np.clip(np.nan_to_num(inp.imperviousness.values.astype(float)), 0.0, 1.0)
         src = "imperviousness raster"
     else:
-        b = inp.layers.get("buildings")
-        if b is None:
-            raise DataNotFoundError(
-                "the imperviousness criterion needs an imperviousness raster or a buildings layer"
-            )
+        b = inp.layers["buildings"]  # _criterion_layer checked it
         base = _rasterize(b, t, all_touched=False).astype(float)
         src = "building footprints (proxy: roads and paving not counted)"
     dx, _dy = cell_size(t)
@@ -329,11 +411,22 @@ def _imperviousness(inp: SuitabilityInputs, prof: Profile) -> tuple[Float2D, str
     return np.clip(mean, 0.0, 1.0), f"mean over {size * dx:g} m window of {src}"
 
 
+def _criterion_layer(inp: SuitabilityInputs, source: str) -> str | None:
+    """The missing layer that ``source`` needs, or None when it can be derived."""
+    if source == "distance_to_institutions" and "institutions" not in inp.layers:
+        return "institutions"
+    if source == "imperviousness" and inp.imperviousness is None and "buildings" not in inp.layers:
+        return "buildings"
+    if source == "groundwater_depth" and inp.groundwater_depth is None:
+        return "groundwater"
+    return None
+
+
 def _criterion(inp: SuitabilityInputs, prof: Profile, source: str) -> tuple[Float2D, str]:
     t = inp.terrain
     valid = np.isfinite(t.values)
     if source == "distance_to_institutions":
-        inst = _need(inp, "institutions", "distance_to_institutions")
+        inst = inp.layers["institutions"]
         if inp.kind_field in inst.columns:
             inst = inst[inst[inp.kind_field].isin(inp.institution_kinds)]
         d = distance_to(_rasterize(inst, t, all_touched=True), t)
@@ -346,9 +439,7 @@ def _criterion(inp: SuitabilityInputs, prof: Profile, source: str) -> tuple[Floa
         val, note = np.nan_to_num(inp.flood_depth.values.astype(float)), "m"
     elif source == "imperviousness":
         val, note = _imperviousness(inp, prof)
-    elif source == "groundwater_depth":
-        if inp.groundwater_depth is None:
-            raise DataNotFoundError("groundwater_depth criterion needs [groundwater] in area.toml")
+    elif source == "groundwater_depth" and inp.groundwater_depth is not None:
         val, note = inp.groundwater_depth.values.astype(float), "m below terrain"
     elif source == "bluespot_depth":
         val, note = inp.filled.values.astype(float) - t.values.astype(float), "m"
@@ -374,8 +465,19 @@ def _weighted(scores: dict[str, Float2D], weights: dict[str, float], mask: Bool2
 # ----------------------------------------------------------------------------- public API
 
 
+def _renormalised(weights: dict[str, float], dropped: dict[str, str]) -> dict[str, float]:
+    kept = {n: w for n, w in weights.items() if n not in dropped}
+    if not kept:
+        raise DataNotFoundError(
+            "no criterion of the profile can be scored with the area's layers: "
+            + "; ".join(dropped.values())
+        )
+    total = sum(kept.values())
+    return {n: w / total for n, w in kept.items()}
+
+
 def suitability_from_inputs(
-    inp: SuitabilityInputs, profile: Profile, *, scenario: str = "2100"
+    inp: SuitabilityInputs, profile: Profile, *, scenario: str = "2100", strict: bool = False
 ) -> SuitabilityResult:
     """Suitability of ``profile`` on explicit inputs.
 
@@ -387,6 +489,9 @@ def suitability_from_inputs(
         The measure profile.
     scenario : str
         Scenario name recorded in the result.
+    strict : bool
+        Treat every missing layer as an error (otherwise only those in the profile's
+        ``require_layers``; the others are skipped with a note).
 
     Returns
     -------
@@ -395,14 +500,20 @@ def suitability_from_inputs(
     Raises
     ------
     DataNotFoundError
-        A layer or raster needed by an applied constraint or criterion is missing.
+        A required layer (``strict`` or ``require_layers``) is missing, or no criterion
+        can be scored.
     ParameterError
         The profile's AHP matrix is inconsistent.
     """
     t = inp.terrain
-    notes: list[str] = []
-    weights = profile.weights()
-    cons = _constraints(inp, profile, notes)
+    gaps = _Gaps(required=frozenset(profile.require_layers), strict=strict)
+    cons = _constraints(inp, profile, gaps)
+    for crit in profile.criteria:
+        layer = _criterion_layer(inp, crit.source)
+        if layer is not None:
+            gaps.criterion(crit.name, crit.source, layer)
+    gaps.raise_required()
+    weights = _renormalised(profile.weights(), gaps.dropped)
     mask = np.logical_and.reduce([ok for _v, ok in cons.values()])
     constraints = {
         n: like(t, ok, name=f"ok_{n}", attrs={"constraint": n}) for n, (_v, ok) in cons.items()
@@ -415,6 +526,8 @@ def suitability_from_inputs(
     scores: dict[str, xr.DataArray] = {}
     raw_scores: dict[str, Float2D] = {}
     for crit in profile.criteria:
+        if crit.name in gaps.dropped:
+            continue
         val, units = _criterion(inp, profile, crit.source)
         tf = crit.make_transform()
         s = tf(val)
@@ -435,6 +548,7 @@ def suitability_from_inputs(
         "weights": json.dumps(weights),
         "nan_policy": "weights of criteria with unknown values are re-normalised per cell",
         "units": "score 0-1",
+        "notes": json.dumps(gaps.notes),
     }
     return SuitabilityResult(
         measure=profile.name,
@@ -447,8 +561,10 @@ def suitability_from_inputs(
         scores=scores,
         weights=weights,
         score=like(t, score, name="suitability", attrs=attrs),
-        notes=notes,
+        notes=gaps.notes,
         inputs=inp,
+        not_checked=gaps.not_checked,
+        dropped_criteria=gaps.dropped,
     )
 
 
@@ -503,6 +619,7 @@ def suitability(
     *,
     profile: Profile | None = None,
     profiles_path: str | Path | None = None,
+    strict: bool = False,
 ) -> SuitabilityResult:
     """Suitability of a measure for an area and scenario.
 
@@ -520,6 +637,9 @@ def suitability(
         Use this profile instead of looking ``measure`` up.
     profiles_path : path-like, optional
         User TOML overriding the built-in profiles.
+    strict : bool
+        A constraint or criterion whose layer the area lacks is an error instead of
+        being skipped with a note (see :func:`suitability_from_inputs`).
 
     Returns
     -------
@@ -527,4 +647,4 @@ def suitability(
     """
     prof = profile or get_profile(measure, load_profiles(profiles_path))
     inp = inputs_from_area(cfg, hz, scenario)
-    return suitability_from_inputs(inp, prof, scenario=scenario)
+    return suitability_from_inputs(inp, prof, scenario=scenario, strict=strict)

@@ -53,6 +53,7 @@ def run_suitability(
     profiles_path: Path | None = None,
     profile: Profile | None = None,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> SuitabilityRun:
     """Score a measure, delineate and explain candidate sites, test rank stability, choose.
 
@@ -76,10 +77,15 @@ def run_suitability(
         Use this profile (e.g. with overridden weights) instead of looking ``measure`` up.
     progress : callable, optional
         Step messages.
+    strict : bool
+        A constraint or criterion whose layer the area lacks is an error; by default it
+        is skipped and ``summary["notes"]`` (and every explanation) says so.
     """
     say = progress or (lambda _m: None)
     say(f"{measure}: scoring criteria and constraints")
-    result = suitability(cfg, hz, measure, scenario, profile=profile, profiles_path=profiles_path)
+    result = suitability(
+        cfg, hz, measure, scenario, profile=profile, profiles_path=profiles_path, strict=strict
+    )
     say(f"{measure}: delineating candidate sites")
     cands = candidate_sites(result)
     inst_ref = cfg.layers.get("institutions")
@@ -100,6 +106,8 @@ def run_suitability(
         "scenario": scenario,
         "weights": result.weights,
         "notes": list(result.notes),
+        "not_checked": dict(result.not_checked),
+        "dropped_criteria": dict(result.dropped_criteria),
         "sensitivity": None if sens is None else sens.to_dict(portfolio.chosen_ids),
     }
     return SuitabilityRun(result, cands, sens, portfolio, summary)
