@@ -53,7 +53,7 @@ def test_roundtrip_keeps_metadata_and_tags(tmp_path: Path, make_dem) -> None:
     assert back.attrs["scenario"] == "2100"
     assert back.attrs["source"] == "unit test"
     with rasterio.open(path) as src:
-        assert src.profile["tiled"] and src.profile["compress"] == "deflate"
+        assert src.profile["tiled"] and src.profile["compress"] == "zstd"
         assert src.overviews(1), "a COG has overviews"
         assert src.descriptions[0] == "terrain"
 
