@@ -104,3 +104,40 @@ def test_rejects_bad_input() -> None:
     with pytest.raises(ParameterError):
         flow_accumulation(np.zeros((2, 2), dtype=np.uint8), cell_area=-1.0)
     assert flow_accumulation(np.zeros((0, 3), dtype=np.uint8)).shape == (0, 3)
+
+
+# --------------------------------------------------------------------------- integer counts
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(2, 30), st.integers(2, 30))
+def test_upstream_cells_count_what_flow_accumulation_sums(seed: int, ny: int, nx: int) -> None:
+    from klimakort.core.accumulation import upstream_area, upstream_cells
+
+    fdir = _random_fdir(seed, (ny, nx), 0.1)
+    counts = upstream_cells(fdir)
+    assert counts.dtype == np.uint32
+    acc = flow_accumulation(fdir)
+    valid = fdir != 255
+    np.testing.assert_array_equal(counts[valid], acc[valid].astype(np.uint32))
+    assert (counts[~valid] == 0).all()
+    area = upstream_area(fdir, 16.0 * 15.957)
+    assert area.dtype == np.float32
+    want = (counts.astype(np.float64) * (16.0 * 15.957)).astype(np.float32)
+    np.testing.assert_array_equal(area[valid], want[valid])
+    assert np.isnan(area[~valid]).all()
+
+
+def test_upstream_cells_errors() -> None:
+    from klimakort.core.accumulation import upstream_area, upstream_cells
+
+    cycle = np.array([[1, 16]], dtype=np.uint8)  # E then W: a two-cell cycle
+    with pytest.raises(InputError, match="cycle"):
+        upstream_cells(cycle)
+    with pytest.raises(InputError, match="not an ESRI"):
+        upstream_cells(np.array([[3]], dtype=np.uint8))
+    with pytest.raises(InputError):
+        upstream_cells(np.zeros((2, 2), dtype=np.int32))
+    with pytest.raises(ParameterError):
+        upstream_area(np.zeros((2, 2), dtype=np.uint8), 0.0)
+    assert upstream_cells(np.zeros((0, 4), dtype=np.uint8)).shape == (0, 4)
