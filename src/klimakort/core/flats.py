@@ -127,28 +127,30 @@ def _resolve_kernel(  # noqa: C901 - one BFS kernel
     distance of every reached window cell (sources: 0). Sources are the non-FLAT
     valid cells (window or halo) next to an equal-height FLAT window cell, and the
     halo cells ``seed_idx`` (flat indices, sorted by ``seed_d``) at the known
-    distances ``seed_d``. Returns the number of FLAT window cells no source reached;
-    the reached ones get the code of their equal-height neighbour at ``d - 1``.
+    distances ``seed_d``. A reached cell gets the code of its equal-height neighbour
+    at ``d - 1`` when it is popped (all cells at ``d - 1`` are known by then).
+    Returns the number of FLAT window cells no source reached (still FLAT).
     """
     nr, nc = z.shape
     r0, r1, c0, c1 = win[0], win[1], win[2], win[3]
     tail = 0
-    for r in range(max(0, r0 - 1), min(nr, r1 + 1)):
-        for c in range(max(0, c0 - 1), min(nc, c1 + 1)):
-            o = out[r, c]
-            if o == FLAT or o == NODATA:  # noqa: SIM109 - plain compares for numba
+    nflat = 0
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            if out[r, c] != FLAT:
                 continue
+            nflat += 1
             zc = z[r, c]
             for k in range(8):
                 rr = r + _DR[k]
                 cc = c + _DC[k]
-                if rr < r0 or rr >= r1 or cc < c0 or cc >= c1:
+                if rr < 0 or rr >= nr or cc < 0 or cc >= nc or dist[rr, cc] == 0:
                     continue
-                if out[rr, cc] == FLAT and z[rr, cc] == zc:
-                    dist[r, c] = 0
-                    queue[tail] = r * nc + c
+                o = out[rr, cc]
+                if o != FLAT and o != NODATA and z[rr, cc] == zc:
+                    dist[rr, cc] = 0
+                    queue[tail] = rr * nc + cc
                     tail += 1
-                    break
     head = 0
     s = 0
     ns = seed_idx.shape[0]
@@ -170,6 +172,16 @@ def _resolve_kernel(  # noqa: C901 - one BFS kernel
             c = i - r * nc
             d = dist[r, c]
         zc = z[r, c]
+        if d > 0 and out[r, c] == FLAT:  # every cell at d - 1 is known by now
+            for k in range(8):
+                rr = r + _DR[k]
+                cc = c + _DC[k]
+                if rr < 0 or rr >= nr or cc < 0 or cc >= nc:
+                    continue
+                if dist[rr, cc] == d - 1 and z[rr, cc] == zc:
+                    out[r, c] = _CODES[k]
+                    nflat -= 1
+                    break
         for k in range(8):
             rr = r + _DR[k]
             cc = c + _DC[k]
@@ -179,25 +191,7 @@ def _resolve_kernel(  # noqa: C901 - one BFS kernel
                 dist[rr, cc] = d + 1
                 queue[tail] = rr * nc + cc
                 tail += 1
-    left = 0
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            if out[r, c] != FLAT:
-                continue
-            d = dist[r, c]
-            if d < 0:
-                left += 1
-                continue
-            zc = z[r, c]
-            for k in range(8):
-                rr = r + _DR[k]
-                cc = c + _DC[k]
-                if rr < 0 or rr >= nr or cc < 0 or cc >= nc:
-                    continue
-                if dist[rr, cc] == d - 1 and z[rr, cc] == zc:
-                    out[r, c] = _CODES[k]
-                    break
-    return left
+    return nflat
 
 
 def _check(filled: np.ndarray, dx: float, dy: float) -> tuple[np.ndarray, np.ndarray]:
