@@ -4,8 +4,10 @@ From a DEM (optionally conditioned by burning buildings, dikes and streams into 
 it derives, in order:
 
 1. the flat-filled terrain (Priority-Flood) and bluespot depth = filled - terrain;
-2. D8 directions on an epsilon-filled copy, so flats drain to their outlet;
-3. flow accumulation as upstream area (m²);
+2. D8 directions on the flat fill with a deterministic flat resolution
+   (:func:`klimakort.core.flats.d8_flat_resolved`: a flat cell drains towards the
+   nearest equal-height cell that drains), so flats drain to their outlet;
+3. flow accumulation as upstream area (m², float32 of the integer upstream cell count);
 4. bluespots (filtered depressions) with area, volume, max depth, pour point,
    local watershed, downstream bluespot and fill rain (mm);
 5. flow paths ("vandets veje") above an upstream-area threshold.
@@ -29,10 +31,10 @@ import shapely
 import xarray as xr
 
 from klimakort.core import d8codes
-from klimakort.core.accumulation import flow_accumulation
+from klimakort.core.accumulation import upstream_area
 from klimakort.core.bluespots import BluespotProperties, bluespot_properties, label_bluespots
-from klimakort.core.d8 import d8_directions
 from klimakort.core.fill import fill_depressions
+from klimakort.core.flats import d8_flat_resolved
 from klimakort.core.watersheds import (
     PourPoints,
     downstream_bluespots,
@@ -233,11 +235,9 @@ def rainflow(
     props = bluespot_properties(labels, depth, filled, dx, dy)
     del depth
     timer("D8 flow directions")
-    eps = fill_depressions(z, flats="epsilon", inland_nodata=params.inland_nodata)
-    fdir = d8_directions(eps, dx, dy)
-    del eps
+    fdir = d8_flat_resolved(filled, dx, dy, inland_nodata=params.inland_nodata)
     timer("flow accumulation")
-    acc = flow_accumulation(fdir, cell_area=dx * dy)
+    acc = upstream_area(fdir, dx * dy)
     timer("watersheds")
     ws = local_watersheds(fdir, labels)
 
