@@ -15,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import xarray as xr
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 # direction 0 E, 1 S, 2 W, 3 N on the corner grid (row i, column j)
 _DI = np.array([0, 1, 0, -1], dtype=np.int64)
@@ -40,6 +41,36 @@ def _grow32(a: np.ndarray, need: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _emit(
+    ptr: np.ndarray,
+    rlab: np.ndarray,
+    rarea: np.ndarray,
+    rcell: np.ndarray,
+    nring: int,
+    vi: np.ndarray,
+    vj: np.ndarray,
+    a: int,
+    b: int,
+    k: int,
+    cell: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Append the ring of vertices ``a .. b - 1`` (label ``k``, region cell ``cell``)."""
+    area = np.int64(0)
+    for q in range(a, b):
+        q1 = q + 1 if q + 1 < b else a
+        area += np.int64(vj[q]) * vi[q1] - np.int64(vj[q1]) * vi[q]
+    ptr = _grow32(ptr, nring + 2)
+    rlab = _grow32(rlab, nring + 1)
+    rarea = _grow32(rarea, nring + 1)
+    rcell = _grow32(rcell, nring + 1)
+    rlab[nring] = k
+    rarea[nring] = area
+    rcell[nring] = cell
+    ptr[nring + 1] = b
+    return ptr, rlab, rarea, rcell, nring + 1
+
+
+@njit(cache=True)
 def _trace_rings(  # noqa: C901 - one tight kernel
     lab: np.ndarray,
     di: np.ndarray,
@@ -49,14 +80,13 @@ def _trace_rings(  # noqa: C901 - one tight kernel
     ari: np.ndarray,
     arj: np.ndarray,
     side: np.ndarray,
-) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int
-]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Boundary rings of every positive label, region on the left of each edge.
 
     Returns vertex rows, vertex columns, ring vertex pointers, per ring its label,
-    signed doubled area (negative = shell), pinch flag and the flat index of a cell
-    of the region, then the number of vertices and of rings.
+    signed doubled area (negative = shell) and the flat index of a cell of the
+    region next to it, then the number of vertices and of rings. Every ring is
+    simple: one that would pass a corner twice is split there.
     """
     ny, nx = lab.shape
     seen = np.zeros((ny, nx), dtype=np.uint8)
@@ -65,7 +95,6 @@ def _trace_rings(  # noqa: C901 - one tight kernel
     ptr = np.empty(1025, dtype=np.int64)
     rlab = np.empty(1024, dtype=np.int32)
     rarea = np.empty(1024, dtype=np.int64)
-    rpinch = np.empty(1024, dtype=np.uint8)
     rcell = np.empty(1024, dtype=np.int64)
     nv = 0
     nring = 0
@@ -123,23 +152,62 @@ def _trace_rings(  # noqa: C901 - one tight kernel
                     i += di[nd]
                     j += dj[nd]
                     d = nd
-                area = np.int64(0)
+                if pinch == 0:
+                    ptr, rlab, rarea, rcell, nring = _emit(
+                        ptr, rlab, rarea, rcell, nring, vi, vj, first, nv, k, r * nx + c
+                    )
+                    continue
+                # the ring passes a corner twice: split it there into simple rings
+                # (an outer one and the ring of the hole it encloses)
+                length = nv - first
+                oi = np.empty(length, dtype=np.int32)
+                oj = np.empty(length, dtype=np.int32)
+                ob = np.empty(length + 1, dtype=np.int64)
+                sti = np.empty(length, dtype=np.int32)
+                stj = np.empty(length, dtype=np.int32)
+                pos = Dict.empty(key_type=types.int64, value_type=types.int64)
+                top = 0
+                no = 0
+                nsub = 0
                 for q in range(first, nv):
-                    q1 = q + 1 if q + 1 < nv else first
-                    area += np.int64(vj[q]) * vi[q1] - np.int64(vj[q1]) * vi[q]
-                ptr = _grow32(ptr, nring + 2)
-                if nring >= rlab.shape[0]:
-                    rlab = _grow32(rlab, nring + 1)
-                    rarea = _grow32(rarea, nring + 1)
-                    rpinch = _grow32(rpinch, nring + 1)
-                    rcell = _grow32(rcell, nring + 1)
-                rlab[nring] = k
-                rarea[nring] = area
-                rpinch[nring] = pinch
-                rcell[nring] = r * nx + c
-                nring += 1
-                ptr[nring] = nv
-    return vi, vj, ptr, rlab, rarea, rpinch, rcell, nv, nring
+                    key = np.int64(vi[q]) * (nx + 1) + vj[q]
+                    p = pos.get(key, -1)
+                    if p >= 0:
+                        ob[nsub] = no
+                        for u in range(p, top):
+                            oi[no] = sti[u]
+                            oj[no] = stj[u]
+                            no += 1
+                        nsub += 1
+                        for u in range(p + 1, top):
+                            pos.pop(np.int64(sti[u]) * (nx + 1) + stj[u])
+                        top = p + 1
+                    else:
+                        pos[key] = top
+                        sti[top] = vi[q]
+                        stj[top] = vj[q]
+                        top += 1
+                ob[nsub] = no
+                for u in range(top):
+                    oi[no] = sti[u]
+                    oj[no] = stj[u]
+                    no += 1
+                nsub += 1
+                ob[nsub] = no
+                vi[first : first + no] = oi[:no]
+                vj[first : first + no] = oj[:no]
+                nv = first + no
+                for u in range(nsub):
+                    q0 = first + ob[u]
+                    if vi[q0 + 1] == vi[q0]:
+                        d = 0 if vj[q0 + 1] > vj[q0] else 2
+                    else:
+                        d = 1 if vi[q0 + 1] > vi[q0] else 3
+                    cell = (vi[q0] + ali[d]) * nx + vj[q0] + alj[d]
+                    ptr, rlab, rarea, rcell, nring = _emit(
+                        ptr, rlab, rarea, rcell, nring, vi, vj, q0, first + ob[u + 1], k, cell
+                    )
+    return vi, vj, ptr, rlab, rarea, rcell, nv, nring
 
 
 def label_polygons(labels: xr.DataArray, id_name: str) -> gpd.GeoDataFrame:
@@ -165,18 +233,12 @@ def label_polygons(labels: xr.DataArray, id_name: str) -> gpd.GeoDataFrame:
 
 def _polygons(values: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
     """(geometries, ids) of the positive labels of ``values`` on the affine ``t``."""
-    vi, vj, ptr, rlab, rarea, rpinch, rcell, nv, nring = _trace_rings(
+    vi, vj, ptr, rlab, rarea, rcell, nv, nring = _trace_rings(
         values, _DI, _DJ, _ALI, _ALJ, _ARI, _ARJ, _SIDE
     )
     if nring == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
-    ptr, rlab, rarea, rpinch, rcell = (
-        ptr[: nring + 1],
-        rlab[:nring],
-        rarea[:nring],
-        rpinch[:nring].astype(bool),
-        rcell[:nring],
-    )
+    ptr, rlab, rarea, rcell = ptr[: nring + 1], rlab[:nring], rarea[:nring], rcell[:nring]
     a, b, c, d, e, f = (float(getattr(t, k)) for k in "abcdef")
     ii = vi[:nv].astype(np.float64)
     jj = vj[:nv].astype(np.float64)
@@ -192,16 +254,7 @@ def _polygons(values: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((~shell, owner))
     poly_of_ring = np.cumsum(shell[order]) - 1
     polys = np.asarray(shapely.polygons(rings[order], indices=poly_of_ring))
-    pinched = np.zeros(polys.size, dtype=bool)
-    np.logical_or.at(pinched, poly_of_ring, rpinch[order])
     poly_lab = rlab[order][shell[order]]
-    if pinched.any():
-        # a region touching itself at a corner: its ring passes the corner twice
-        fixed = shapely.make_valid(polys[pinched])
-        parts, where = shapely.get_parts(fixed, return_index=True)
-        keep = np.flatnonzero(~pinched)
-        polys = np.concatenate([polys[keep], parts])
-        poly_lab = np.concatenate([poly_lab[keep], poly_lab[pinched][where]])
     srt = np.argsort(poly_lab, kind="stable")
     polys, poly_lab = polys[srt], poly_lab[srt]
     ids, start, count = np.unique(poly_lab, return_index=True, return_counts=True)
