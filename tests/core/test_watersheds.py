@@ -441,3 +441,34 @@ def test_watershed_and_network_invariants(t: tuple[np.ndarray, np.ndarray, np.nd
     pos = {int(b): i for i, b in enumerate(order)}
     assert sorted(pos) == list(range(1, n + 1))
     assert all(pos[b] < pos[int(down[b])] for b in range(1, n + 1) if down[b])
+
+
+def test_flow_path_cells_equal_flow_paths(oracle: dict, computed: dict) -> None:
+    from klimakort.core.watersheds import flow_path_cells
+
+    fdir, labels, pour = oracle["fdir"], oracle["labelled"], computed["pour"]
+    cells, ptr = flow_path_cells(fdir, labels, pour)
+    paths = flow_paths(fdir, labels, pour)
+    assert ptr.size == len(paths) + 1 and ptr[0] == ptr[1] == 0
+    nx = fdir.shape[1]
+    for b, path in enumerate(paths):
+        flat = path[:, 0] * nx + path[:, 1]
+        np.testing.assert_array_equal(cells[ptr[b] : ptr[b + 1]], flat)
+
+
+@settings(max_examples=40, deadline=None)
+@given(terrains())
+def test_flow_path_cells_equal_flow_paths_everywhere(
+    t: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    from klimakort.core.watersheds import flow_path_cells
+
+    z, nodata, depth = t
+    fdir = _steepest_d8(z, nodata)
+    labels = label_bluespots(depth, 1.0, 1.0, min_depth=0.0)
+    ws = local_watersheds(fdir, labels)
+    pour = pour_points(fdir, labels, ws, z + np.nan_to_num(depth))
+    cells, ptr = flow_path_cells(fdir, labels, pour)
+    nx = z.shape[1]
+    for b, path in enumerate(flow_paths(fdir, labels, pour)):
+        np.testing.assert_array_equal(cells[ptr[b] : ptr[b + 1]], path[:, 0] * nx + path[:, 1])

@@ -10,6 +10,7 @@ import numpy as np
 import pyogrio
 import pytest
 import rasterio
+import shapely
 
 from klimakort.core.d8codes import NODATA
 from klimakort.errors import CRSError, NoDataError, ParameterError
@@ -135,3 +136,70 @@ def test_bad_inputs(make_dem) -> None:
         RainflowParams(min_depth=-1)
     with pytest.raises(ParameterError, match="stream_threshold"):
         RainflowParams(stream_threshold_m2=0)
+
+
+def test_parse_products() -> None:
+    from klimakort.hydro.rainflow import PRODUCTS, parse_products
+
+    assert parse_products(None) == set(PRODUCTS) == parse_products("all")
+    assert parse_products("filled.tif, flowdir,bluespots.gpkg") == {
+        "filled",
+        "flowdir",
+        "bluespots_gpkg",
+    }
+    assert parse_products(["flowpaths.gpkg"]) == {"flowpaths"}
+    with pytest.raises(ParameterError, match="unknown rain-flow product 'slope'"):
+        parse_products("filled,slope")
+    with pytest.raises(ParameterError, match="no rain-flow product"):
+        parse_products(" , ")
+
+
+def test_timings_cover_every_stage(malstroem_run) -> None:
+    stages = set(malstroem_run.timings)
+    assert {
+        "filling depressions",
+        "bluespot labelling and properties",
+        "D8 flow directions",
+        "flow accumulation",
+        "watersheds",
+        "pour points and network",
+        "polygonising bluespots",
+        "polygonising watersheds",
+        "flow-path vectorisation",
+    } <= stages
+    assert all(s >= 0 for s in malstroem_run.timings.values())
+
+
+def test_spill_network_equals_the_per_bluespot_paths(malstroem_run) -> None:
+    from klimakort.core.watersheds import flow_paths as spill_paths
+    from klimakort.core.watersheds import local_watersheds, pour_points
+    from klimakort.hydro.vectorize import cell_centres
+
+    rf = malstroem_run
+    fdir, labels = rf.flowdir.values, rf.bluespots.values
+    pour = pour_points(fdir, labels, local_watersheds(fdir, labels), rf.filled.values)
+    for path, line in zip(spill_paths(fdir, labels, pour)[1:], rf.network.geometry, strict=True):
+        pts = cell_centres(rf.terrain, path[:, 0], path[:, 1])
+        pts = np.vstack([pts, pts]) if len(pts) == 1 else pts
+        np.testing.assert_array_equal(shapely.get_coordinates(line), pts)
+
+
+def test_products_skip_work_and_files(malstroem_dir: Path, tmp_path: Path) -> None:
+    from klimakort.hydro.timing import StageTimer
+
+    dem = read_raster(malstroem_dir / "dtm.tif")
+    timer = StageTimer()
+    rf = rainflow(dem, MALSTROEM, progress=timer, products={"filled", "bluespots"})
+    stages = [r.stage for r in timer.records]
+    assert "polygonising bluespots" not in stages and "flow-path vectorisation" not in stages
+    assert rf.flowpaths.empty and rf.watershed_polygons.empty and len(rf.bluespot_table) == 104
+    assert rf.bluespot_table.geometry.isna().all()
+    full = rainflow(dem, MALSTROEM)
+    np.testing.assert_array_equal(rf.bluespots.values, full.bluespots.values)
+    cols = [c for c in TABLE_COLUMNS if c != "geometry"]
+    pd_equal = rf.bluespot_table[cols].equals(full.bluespot_table[cols])
+    assert pd_equal
+    files = write_rainflow(rf, tmp_path, progress=timer, products=["filled.tif", "bluespots"])
+    assert set(files) == {"filled", "bluespots"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bluespots.tif", "filled.tif"]
+    assert {"writing filled.tif", "writing bluespots.tif"} <= set(rf.timings)

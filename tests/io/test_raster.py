@@ -53,7 +53,7 @@ def test_roundtrip_keeps_metadata_and_tags(tmp_path: Path, make_dem) -> None:
     assert back.attrs["scenario"] == "2100"
     assert back.attrs["source"] == "unit test"
     with rasterio.open(path) as src:
-        assert src.profile["tiled"] and src.profile["compress"] == "deflate"
+        assert src.profile["tiled"] and src.profile["compress"] == "zstd"
         assert src.overviews(1), "a COG has overviews"
         assert src.descriptions[0] == "terrain"
 
@@ -138,3 +138,16 @@ def test_write_refuses_missing_crs(tmp_path: Path, make_dem) -> None:
     with pytest.raises(CRSError):
         write_cog(make_dem(np.ones((4, 4)), crs=None), tmp_path / "x.tif", units="m", source="t")
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (513, 100), (1100, 2100), (4000, 4000)])
+def test_overview_levels_are_those_of_the_cog_driver(tmp_path: Path, shape) -> None:
+    from klimakort.io.raster import overview_factors
+
+    profile = {"driver": "COG", "width": shape[1], "height": shape[0], "count": 1}
+    profile |= {"dtype": "uint8", "crs": "EPSG:25832", "blocksize": 512, "overviews": "AUTO"}
+    profile |= {"transform": from_origin(700_000, 6_170_000, 1, 1)}
+    with rasterio.open(tmp_path / "ref.tif", "w", **profile) as dst:
+        dst.write(np.zeros(shape, dtype=np.uint8), 1)
+    with rasterio.open(tmp_path / "ref.tif") as src:
+        assert overview_factors(*shape) == src.overviews(1)

@@ -41,15 +41,45 @@ def rainflow_cmd(
         str | None,
         typer.Option(help="Dask scheduler address for --chunks (default: a LocalCluster)."),
     ] = None,
+    products: Annotated[
+        str,
+        typer.Option(
+            help="Products to write, comma-separated: terrain, filled, flowdir, accumulation, "
+            "bluespots, watersheds (.tif), bluespots_gpkg, flowpaths (.gpkg), or 'all'. "
+            "The vector work of products left out is skipped."
+        ),
+    ] = "all",
+    no_vectors: Annotated[
+        bool, typer.Option("--no-vectors", help="Write only the rasters (no GeoPackages).")
+    ] = False,
+    timings: Annotated[
+        Path | None,
+        typer.Option(help="Write the stage timings (seconds, peak memory) to this JSON file."),
+    ] = None,
 ) -> None:
     """Rain-flow analysis of a terrain model (the Danish Bluespot method).
 
-    Writes filled.tif, flowdir.tif, accumulation.tif, bluespots.tif, watersheds.tif,
-    bluespots.gpkg and flowpaths.gpkg into OUT.
+    Writes terrain.tif, filled.tif, flowdir.tif, accumulation.tif, bluespots.tif,
+    watersheds.tif, bluespots.gpkg and flowpaths.gpkg into OUT (or the --products).
     """
+    import json
+
     from klimakort.hydro.condition import BurnLayers, condition_terrain
-    from klimakort.hydro.rainflow import RainflowParams, rainflow, write_rainflow
+    from klimakort.hydro.rainflow import (
+        VECTOR_PRODUCTS,
+        RainflowParams,
+        parse_products,
+        rainflow,
+        write_rainflow,
+    )
+    from klimakort.hydro.timing import StageTimer
     from klimakort.io.raster import read_raster
+
+    wanted = parse_products(products)
+    if no_vectors:
+        wanted = wanted - set(VECTOR_PRODUCTS)
+        if not wanted:
+            raise typer.BadParameter("--no-vectors leaves no product of --products to write")
 
     params = RainflowParams(
         min_depth=min_depth,
@@ -61,11 +91,12 @@ def rainflow_cmd(
     if chunks is not None:
         _tiled(dem, out, chunks, scheduler, params, bool(buildings or barriers or streams))
         return
-    with steps("Rain-flow analysis") as say:
+    with steps("Rain-flow analysis") as spinner:
+        say = StageTimer(spinner)
         say("reading terrain")
         terrain = read_raster(dem)
         if buildings or barriers or streams:
-            say("burning vector layers into the terrain")
+            say("conditioning (burning vector layers)")
             terrain = condition_terrain(
                 terrain,
                 BurnLayers(
@@ -76,8 +107,11 @@ def rainflow_cmd(
                     building_raise_m=building_raise,
                 ),
             )
-        result = rainflow(terrain, params, progress=say)
-        files = write_rainflow(result, out, progress=say)
+        result = rainflow(terrain, params, progress=say, products=wanted)
+        files = write_rainflow(result, out, progress=say, products=wanted)
+        say.done()
+    if timings is not None:
+        timings.write_text(json.dumps({"cells": int(terrain.size), "stages": say.as_json()}))
     n = len(result.bluespot_table)
     console.print(f"{n} bluespots, {len(result.flowpaths)} flow-path segments")
     for path in files.values():

@@ -54,6 +54,7 @@ __all__ = [
     "PourPoints",
     "downstream_bluespots",
     "fill_rain_mm",
+    "flow_path_cells",
     "flow_paths",
     "local_watersheds",
     "pour_points",
@@ -569,3 +570,97 @@ def flow_paths(fdir: np.ndarray, labels: np.ndarray, pour: PourPoints) -> list[n
         else:
             out.append(_trace_checked(fd, lab, int(pour.row[b]), int(pour.col[b])))
     return out
+
+
+@njit(cache=True)
+def _walk_all(
+    fdir: np.ndarray,
+    labels: np.ndarray,
+    row: np.ndarray,
+    col: np.ndarray,
+    dr: np.ndarray,
+    dc: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Cells (flat indices) of every path from the pour points, and the path pointers."""
+    ny, nx = fdir.shape
+    n = row.shape[0] - 1
+    ptr = np.zeros(n + 2, dtype=np.int64)
+    cells = np.empty(max(16, 4 * n), dtype=np.int64)
+    m = 0
+    for b in range(1, n + 1):
+        ptr[b] = m
+        if row[b] < 0:
+            continue
+        r = row[b]
+        c = col[b]
+        start = labels[r, c]
+        k = 0
+        while True:
+            if k >= ny * nx:
+                return cells, ptr, -1
+            if m >= cells.shape[0]:
+                grown = np.empty(2 * cells.shape[0], dtype=np.int64)
+                grown[:m] = cells[:m]
+                cells = grown
+            cells[m] = r * nx + c
+            m += 1
+            k += 1
+            lb = labels[r, c]
+            if k > 1 and lb > 0 and lb != start:
+                break
+            code = fdir[r, c]
+            if code == 0:
+                break
+            rr = r + dr[code]
+            cc = c + dc[code]
+            if rr < 0 or rr >= ny or cc < 0 or cc >= nx or fdir[rr, cc] == 255:
+                break
+            r = rr
+            c = cc
+    ptr[n + 1] = m
+    return cells, ptr, m
+
+
+def flow_path_cells(
+    fdir: np.ndarray, labels: np.ndarray, pour: PourPoints
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`flow_paths` of all bluespots at once, as flat arrays (one kernel call).
+
+    Parameters
+    ----------
+    fdir : (ny, nx) uint8 array
+        ESRI D8 codes.
+    labels : (ny, nx) int array
+        Bluespot ids.
+    pour : PourPoints
+        From :func:`pour_points`.
+
+    Returns
+    -------
+    cells : int64 array
+        Flat (row-major) indices of the path cells, path after path.
+    ptr : int64 array of length ``n + 2``
+        Path ``b`` is ``cells[ptr[b]:ptr[b + 1]]`` (the same cells, in order, as
+        ``flow_paths(...)[b]``); empty for ``b = 0`` and ids without a pour point.
+
+    Raises
+    ------
+    InputError
+        If ``fdir`` has a flow cycle on a path.
+    """
+    fd, lab = _check_fdir_labels(fdir, labels)
+    ny, nx = fd.shape
+    bad = (pour.row >= ny) | (pour.col >= nx) | ((pour.row >= 0) & (pour.col < 0))
+    if bad[1:].any():
+        raise InputError("pour points lie outside the raster; they do not fit fdir")
+    cells, ptr, m = _walk_all(
+        fd,
+        lab,
+        np.ascontiguousarray(pour.row, dtype=np.int64),
+        np.ascontiguousarray(pour.col, dtype=np.int64),
+        _DR,
+        _DC,
+    )
+    if m < 0:
+        raise InputError("fdir contains a flow cycle; compute D8 directions on a filled DEM")
+    return cells[:m].copy(), ptr

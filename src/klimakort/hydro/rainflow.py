@@ -4,8 +4,10 @@ From a DEM (optionally conditioned by burning buildings, dikes and streams into 
 it derives, in order:
 
 1. the flat-filled terrain (Priority-Flood) and bluespot depth = filled - terrain;
-2. D8 directions on an epsilon-filled copy, so flats drain to their outlet;
-3. flow accumulation as upstream area (m²);
+2. D8 directions on the flat fill with a deterministic flat resolution
+   (:func:`klimakort.core.flats.d8_flat_resolved`: a flat cell drains towards the
+   nearest equal-height cell that drains), so flats drain to their outlet;
+3. flow accumulation as upstream area (m², float32 of the integer upstream cell count);
 4. bluespots (filtered depressions) with area, volume, max depth, pour point,
    local watershed, downstream bluespot and fill rain (mm);
 5. flow paths ("vandets veje") above an upstream-area threshold.
@@ -17,7 +19,7 @@ and GeoPackages, atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,27 +31,79 @@ import shapely
 import xarray as xr
 
 from klimakort.core import d8codes
-from klimakort.core.accumulation import flow_accumulation
-from klimakort.core.bluespots import bluespot_properties, label_bluespots
-from klimakort.core.d8 import d8_directions
+from klimakort.core.accumulation import upstream_area
+from klimakort.core.bluespots import BluespotProperties, bluespot_properties, label_bluespots
 from klimakort.core.fill import fill_depressions
+from klimakort.core.flats import d8_flat_resolved
 from klimakort.core.watersheds import (
+    PourPoints,
     downstream_bluespots,
     fill_rain_mm,
+    flow_path_cells,
     local_watersheds,
     pour_points,
     watershed_areas,
 )
-from klimakort.core.watersheds import (
-    flow_paths as spill_paths,
-)
 from klimakort.errors import NoDataError, ParameterError
 from klimakort.hydro.flowpaths import flow_paths
-from klimakort.hydro.vectorize import cell_centres, label_polygons
+from klimakort.hydro.timing import StageTimer, as_timer
+from klimakort.hydro.vectorize import centres_on, label_polygons
 from klimakort.io.raster import cell_size, check_projected_crs, like, write_cog
 from klimakort.io.vector import write_layers, write_vector
 
 Progress = Callable[[str], None]
+
+#: raster products of :func:`write_rainflow` (``NAME.tif``)
+RASTER_PRODUCTS: tuple[str, ...] = (
+    "terrain",
+    "filled",
+    "flowdir",
+    "accumulation",
+    "bluespots",
+    "watersheds",
+)
+#: vector products: ``bluespots.gpkg`` (4 layers) and ``flowpaths.gpkg``
+VECTOR_PRODUCTS: tuple[str, ...] = ("bluespots_gpkg", "flowpaths")
+#: every product, in writing order
+PRODUCTS: tuple[str, ...] = (*RASTER_PRODUCTS, *VECTOR_PRODUCTS)
+
+_ALIASES = {f"{p}.tif": p for p in RASTER_PRODUCTS} | {
+    "bluespots.gpkg": "bluespots_gpkg",
+    "flowpaths.gpkg": "flowpaths",
+}
+
+
+def parse_products(names: Iterable[str] | str | None) -> frozenset[str]:
+    """Product names (``filled``, ``filled.tif``, ``bluespots.gpkg``, ...) as a set.
+
+    ``None`` or ``"all"`` selects every product; a string is split at commas.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name, or an empty selection.
+    """
+    if names is None:
+        return frozenset(PRODUCTS)
+    items = names.split(",") if isinstance(names, str) else list(names)
+    out: set[str] = set()
+    for raw in items:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            out.update(PRODUCTS)
+            continue
+        name = _ALIASES.get(name, name)
+        if name not in PRODUCTS:
+            raise ParameterError(
+                f"unknown rain-flow product {raw.strip()!r}; choose from {', '.join(PRODUCTS)}"
+                " (or their file names, e.g. bluespots.gpkg) or 'all'"
+            )
+        out.add(name)
+    if not out:
+        raise ParameterError(f"no rain-flow product selected; choose from {', '.join(PRODUCTS)}")
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -109,6 +163,8 @@ class Rainflow:
     flowpaths: gpd.GeoDataFrame
     params: RainflowParams
     notes: dict[str, str] = field(default_factory=dict)
+    #: stage name -> wall seconds of :func:`rainflow` and :func:`write_rainflow`
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _source(dem: xr.DataArray) -> str:
@@ -116,7 +172,10 @@ def _source(dem: xr.DataArray) -> str:
 
 
 def rainflow(
-    dem: xr.DataArray, params: RainflowParams | None = None, progress: Progress | None = None
+    dem: xr.DataArray,
+    params: RainflowParams | None = None,
+    progress: Progress | None = None,
+    products: Collection[str] | None = None,
 ) -> Rainflow:
     """Run the rain-flow analysis on a (conditioned) terrain model.
 
@@ -127,7 +186,15 @@ def rainflow(
     params : RainflowParams, optional
         Thresholds and options.
     progress : callable, optional
-        Receives a short message at the start of each step.
+        Receives a short message at the start of each step. A
+        :class:`~klimakort.hydro.timing.StageTimer` also keeps the stage record;
+        either way ``Rainflow.timings`` holds the seconds per stage.
+    products : collection of str, optional
+        The products that will be used (see :data:`PRODUCTS`; default all). The
+        vector work of products left out is skipped: without ``"bluespots_gpkg"``
+        the bluespot table has no geometries (``None``) and the watershed polygons
+        and spill network are empty; without ``"flowpaths"`` the flow paths are empty.
+        The rasters are always computed.
 
     Returns
     -------
@@ -141,7 +208,9 @@ def rainflow(
         ``dem`` has no valid cell.
     """
     params = params or RainflowParams()
-    say = progress or (lambda _m: None)
+    want = parse_products(products)
+    timer = as_timer(progress)
+    n_before = len(timer.records)
     check_projected_crs(dem.rio.crs, f"terrain {dem.name or ''}".strip())
     z = np.asarray(dem.values)
     if not np.issubdtype(z.dtype, np.floating):
@@ -151,16 +220,10 @@ def rainflow(
     dx, dy = cell_size(dem)
     src = _source(dem)
 
-    say("filling depressions")
+    timer("filling depressions")
     filled = fill_depressions(z, flats="flat", inland_nodata=params.inland_nodata)
-    depth = np.where(np.isnan(z), np.nan, filled - z).astype(z.dtype)
-    say("D8 flow directions")
-    eps = fill_depressions(z, flats="epsilon", inland_nodata=params.inland_nodata)
-    fdir = d8_directions(eps, dx, dy)
-    del eps
-    say("flow accumulation")
-    acc = flow_accumulation(fdir, cell_area=dx * dy)
-    say("bluespots")
+    timer("bluespot labelling and properties")
+    depth = np.subtract(filled, z)  # NaN on nodata: the fill keeps it NaN
     labels = label_bluespots(
         depth,
         dx,
@@ -169,6 +232,13 @@ def rainflow(
         min_cells=params.min_cells,
         min_volume=params.min_volume,
     )
+    props = bluespot_properties(labels, depth, filled, dx, dy)
+    del depth
+    timer("D8 flow directions")
+    fdir = d8_flat_resolved(filled, dx, dy, inland_nodata=params.inland_nodata)
+    timer("flow accumulation")
+    acc = upstream_area(fdir, dx * dy)
+    timer("watersheds")
     ws = local_watersheds(fdir, labels)
 
     attrs = {"source": f"klimakort rainflow of {src}", "params": str(asdict(params))}
@@ -192,25 +262,46 @@ def rainflow(
         bluespot_table=gpd.GeoDataFrame(),
         watershed_polygons=gpd.GeoDataFrame(),
         network=gpd.GeoDataFrame(),
-        flowpaths=gpd.GeoDataFrame(),
+        flowpaths=_empty_flowpaths(dem),
         params=params,
     )
-    say("bluespot properties, pour points and network")
-    out.bluespot_table, out.network = _bluespot_table(out, depth, filled, dx, dy)
-    say("watershed polygons")
-    out.watershed_polygons = _watershed_polygons(out)
-    say("flow paths")
-    out.flowpaths = flow_paths(out.flowdir, out.accumulation, params.stream_threshold_m2)
+    vectors = "bluespots_gpkg" in want
+    out.bluespot_table, out.network = _bluespot_table(out, props, filled, timer, vectors)
+    if vectors:
+        timer("polygonising watersheds")
+        out.watershed_polygons = _watershed_polygons(out)
+    else:
+        out.watershed_polygons = gpd.GeoDataFrame(
+            {"bluespot_id": np.zeros(0, dtype=np.int64)}, geometry=[], crs=dem.rio.crs
+        )
+    if "flowpaths" in want:
+        timer("flow-path vectorisation")
+        out.flowpaths = flow_paths(out.flowdir, out.accumulation, params.stream_threshold_m2)
+    timer.done()
+    out.timings = _seconds(timer, n_before)
     return out
 
 
+def _seconds(timer: StageTimer, start: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for rec in timer.records[start:]:
+        out[rec.stage] = out.get(rec.stage, 0.0) + rec.seconds
+    return out
+
+
+def _empty_flowpaths(dem: xr.DataArray) -> gpd.GeoDataFrame:
+    from klimakort.hydro.flowpaths import _empty
+
+    return _empty(dem.rio.crs)
+
+
 def _bluespot_table(
-    rf: Rainflow, depth: np.ndarray, filled: np.ndarray, dx: float, dy: float
+    rf: Rainflow, props: BluespotProperties, filled: np.ndarray, say: Progress, vectors: bool
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    say("pour points and network")
     labels = np.asarray(rf.bluespots.values)
     fdir = np.asarray(rf.flowdir.values)
     ws = np.asarray(rf.watersheds.values)
-    props = bluespot_properties(labels, depth, filled, dx, dy)
     n = props.n
     crs = rf.terrain.rio.crs
     if n == 0:
@@ -220,10 +311,11 @@ def _bluespot_table(
         )
     pour = pour_points(fdir, labels, ws, filled)
     down = downstream_bluespots(pour, ws)
-    wsa = watershed_areas(ws, n, dx, dy)
+    wsa = watershed_areas(ws, n, *cell_size(rf.terrain))
     rain = fill_rain_mm(props.volume, wsa)
     ids = np.arange(1, n + 1)
-    xy = cell_centres(rf.terrain, pour.row[1:], pour.col[1:])
+    t = rf.terrain.rio.transform()
+    xy = centres_on(t, pour.row[1:], pour.col[1:])
     table = pd.DataFrame(
         {
             "bluespot_id": ids,
@@ -241,19 +333,44 @@ def _bluespot_table(
             "fill_rain_mm": rain[1:],
         }
     )
-    polys = label_polygons(rf.bluespots, "bluespot_id")
-    gdf = gpd.GeoDataFrame(
-        table.merge(polys, on="bluespot_id", how="left"), geometry="geometry", crs=crs
-    )
-    lines = []
-    for path in spill_paths(fdir, labels, pour)[1:]:
-        pts = cell_centres(rf.terrain, path[:, 0], path[:, 1])
-        # a pour point on the raster edge spills straight out: a one-point "path"
-        lines.append(shapely.linestrings(np.vstack([pts, pts]) if len(pts) == 1 else pts))
+    lines = np.full(n, None, dtype=object)
+    if vectors:
+        lines = _spill_lines(fdir, labels, pour, t)
+        say("polygonising bluespots")
+        polys = label_polygons(rf.bluespots, "bluespot_id")
+        table = table.merge(polys, on="bluespot_id", how="left")
+    else:
+        table["geometry"] = None
+    gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
     network = gpd.GeoDataFrame(
-        {"bluespot_id": ids, "downstream_id": down[1:]}, geometry=lines, crs=crs
+        {"bluespot_id": ids, "downstream_id": down[1:]},
+        geometry=gpd.GeoSeries(lines, crs=crs),
+        crs=crs,
     )
     return gdf[[*TABLE_COLUMNS, "geometry"]], network
+
+
+def _spill_lines(fdir: np.ndarray, labels: np.ndarray, pour: PourPoints, t: object) -> np.ndarray:
+    """LineString of every bluespot's spill path through cell centres (ids 1..n).
+
+    A pour point on the raster edge spills straight out: a one-point path becomes a
+    line of two equal vertices.
+    """
+    cells, ptr = flow_path_cells(fdir, labels, pour)
+    n = pour.n
+    lengths = np.diff(ptr)[1:]
+    out = np.full(n, None, dtype=object)
+    has = lengths > 0
+    if not has.any():
+        return out
+    path = np.repeat(np.arange(n), lengths)
+    reps = np.where(lengths[path] == 1, 2, 1)
+    rows, cols = np.divmod(np.repeat(cells, reps), fdir.shape[1])
+    xy = centres_on(t, rows, cols)
+    index = np.repeat(path, reps)
+    _, index = np.unique(index, return_inverse=True)  # consecutive, for shapely
+    out[has] = shapely.linestrings(xy[:, 0], xy[:, 1], indices=index)
+    return out
 
 
 #: fields of ``bluespots.gpkg`` (besides geometry)
@@ -284,7 +401,10 @@ def _watershed_polygons(rf: Rainflow) -> gpd.GeoDataFrame:
 
 
 def write_rainflow(
-    rf: Rainflow, out_dir: str | Path, progress: Progress | None = None
+    rf: Rainflow,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+    products: Collection[str] | None = None,
 ) -> dict[str, Path]:
     """Write the products of :func:`rainflow` into ``out_dir``.
 
@@ -293,12 +413,26 @@ def write_rainflow(
     ``bluespots.gpkg`` (layers ``bluespots``, ``pour_points``, ``watersheds``,
     ``network``) and ``flowpaths.gpkg``.
 
+    Parameters
+    ----------
+    rf : Rainflow
+        From :func:`rainflow`.
+    out_dir : path-like
+        Output folder (created).
+    progress : callable, optional
+        Receives a message per file; a StageTimer also records the seconds, which
+        are added to ``rf.timings`` as ``"writing NAME"``.
+    products : collection of str, optional
+        Write only these (names of :data:`PRODUCTS` or file names; default all).
+
     Returns
     -------
     dict
-        Product name -> path.
+        Product name -> path, for the products written.
     """
-    say = progress or (lambda _m: None)
+    want = parse_products(products)
+    timer = as_timer(progress)
+    n_before = len(timer.records)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     src = _source(rf.terrain)
@@ -316,7 +450,9 @@ def write_rainflow(
         "watersheds": (rf.watersheds, "bluespot id", "local watershed of each bluespot"),
     }
     for name, (da, units, desc) in rasters.items():
-        say(f"writing {name}.tif")
+        if name not in want:
+            continue
+        timer(f"writing {name}.tif")
         written[name] = write_cog(
             da,
             out / f"{name}.tif",
@@ -325,20 +461,25 @@ def write_rainflow(
             description=desc,
             extra_tags={"params": str(asdict(rf.params))},
         )
-    say("writing bluespots.gpkg")
-    gpkg = out / "bluespots.gpkg"
-    write_layers(
-        gpkg,
-        {
-            "bluespots": (rf.bluespot_table, "MultiPolygon"),
-            "pour_points": (_pour_point_layer(rf.bluespot_table), "Point"),
-            "watersheds": (rf.watershed_polygons, "MultiPolygon"),
-            "network": (rf.network, "LineString"),
-        },
-    )
-    written["bluespots_gpkg"] = gpkg
-    say("writing flowpaths.gpkg")
-    written["flowpaths"] = write_vector(rf.flowpaths, out / "flowpaths.gpkg", layer="flowpaths")
+    if "bluespots_gpkg" in want:
+        timer("writing bluespots.gpkg")
+        gpkg = out / "bluespots.gpkg"
+        write_layers(
+            gpkg,
+            {
+                "bluespots": (rf.bluespot_table, "MultiPolygon"),
+                "pour_points": (_pour_point_layer(rf.bluespot_table), "Point"),
+                "watersheds": (rf.watershed_polygons, "MultiPolygon"),
+                "network": (rf.network, "LineString"),
+            },
+        )
+        written["bluespots_gpkg"] = gpkg
+    if "flowpaths" in want:
+        timer("writing flowpaths.gpkg")
+        written["flowpaths"] = write_vector(rf.flowpaths, out / "flowpaths.gpkg", layer="flowpaths")
+    timer.done()
+    for stage, sec in _seconds(timer, n_before).items():
+        rf.timings[stage] = rf.timings.get(stage, 0.0) + sec
     return written
 
 

@@ -12,15 +12,18 @@ atomically, tagged with units, source and scenario.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 
 from klimakort.errors import CRSError, DataNotFoundError, GridMismatchError, InputError
 from klimakort.io.atomic import atomic_path
@@ -29,6 +32,25 @@ from klimakort.io.atomic import atomic_path
 READ_ENV: dict[str, Any] = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 PathLike = str | os.PathLike[str]
+
+#: COG layout of :func:`write_cog`: tile size, codec and its level. ZSTD level 1 with
+#: a predictor compresses about as well as DEFLATE and several times faster.
+COG_BLOCK = 512
+COG_COMPRESS = "ZSTD"
+COG_LEVEL = 1
+
+
+def overview_factors(ny: int, nx: int, block: int = COG_BLOCK) -> list[int]:
+    """Overview decimation factors 2, 4, ... until the overview fits in one tile.
+
+    The same levels as GDAL's COG driver with ``OVERVIEWS=AUTO``.
+    """
+    factors: list[int] = []
+    f = 2
+    while max(ny, nx) / (f // 2) > block:
+        factors.append(f)
+        f *= 2
+    return factors
 
 
 def check_projected_crs(crs: Any, what: str) -> CRS:
@@ -250,7 +272,7 @@ def write_cog(
     ny, nx = data.shape
     is_float = np.issubdtype(data.dtype, np.floating)
     profile = {
-        "driver": "COG",
+        "driver": "GTiff",
         "width": nx,
         "height": ny,
         "count": 1,
@@ -258,20 +280,36 @@ def write_cog(
         "crs": crs,
         "transform": da.rio.transform(),
         "nodata": nodata,
-        "compress": "DEFLATE",
+        "tiled": True,
+        "blockxsize": COG_BLOCK,
+        "blockysize": COG_BLOCK,
+        "BIGTIFF": "IF_SAFER",
+    }
+    method = (resampling or ("AVERAGE" if is_float else "NEAREST")).lower()
+    factors = overview_factors(ny, nx) if overviews else []
+    scratch = f"/vsimem/klimakort_cog_{uuid.uuid4().hex}.tif"
+    copy_opts = {
+        "compress": COG_COMPRESS,
+        "level": COG_LEVEL,
         "predictor": "3" if is_float else "2",
-        "blocksize": 512,
-        "overviews": "AUTO" if overviews else "NONE",
-        "resampling": resampling or ("AVERAGE" if is_float else "NEAREST"),
+        "blocksize": COG_BLOCK,
+        "overviews": "FORCE_USE_EXISTING" if factors else "NONE",
         "BIGTIFF": "IF_SAFER",
         "num_threads": "ALL_CPUS",
     }
-    with (
-        atomic_path(dest) as tmp,
-        rasterio.Env(GDAL_TIFF_INTERNAL_MASK="YES"),
-        rasterio.open(tmp, "w", **profile) as dst,
-    ):
-        dst.write(data, 1)
-        dst.update_tags(**tags)
-        dst.set_band_description(1, description or str(da.name or dest.stem))
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK="YES", GDAL_NUM_THREADS="ALL_CPUS"):
+        try:
+            # an uncompressed scratch copy in memory, its overviews built there (fast),
+            # then one multi-threaded compressing copy into the COG layout
+            with rasterio.open(scratch, "w", **profile) as dst:
+                dst.write(data, 1)
+                dst.update_tags(**tags)
+                dst.set_band_description(1, description or str(da.name or dest.stem))
+                if factors:
+                    dst.build_overviews(factors, Resampling[method])
+            with atomic_path(dest) as tmp:
+                rasterio.shutil.copy(scratch, tmp, driver="COG", **copy_opts)
+        finally:
+            if rasterio.shutil.exists(scratch):
+                rasterio.shutil.delete(scratch)
     return dest

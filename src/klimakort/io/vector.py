@@ -9,8 +9,11 @@ empty after repair raise :class:`~klimakort.errors.GeometryError` naming them.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,9 @@ from pyproj import CRS
 
 from klimakort.errors import CRSError, DataNotFoundError, GeometryError, InputError
 from klimakort.io.atomic import atomic_path
+
+#: write through Arrow (much less Python per feature) when pyarrow is installed
+_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +237,10 @@ def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = N
         raise InputError(f"unsupported vector format {suffix!r}; use .gpkg or .geojson")
     plain = gdf.copy()
     plain.attrs = {}
-    with atomic_path(dest) as tmp:
-        pyogrio.write_dataframe(plain, tmp, layer=layer or dest.stem, driver=driver)
+    with atomic_path(dest) as tmp, _gpkg_write_config():
+        pyogrio.write_dataframe(
+            plain, tmp, layer=layer or dest.stem, driver=driver, use_arrow=_ARROW
+        )
     return dest
 
 
@@ -241,9 +249,26 @@ def _promote(geoms: gpd.GeoSeries, geom_type: str) -> gpd.GeoSeries:
     if geom_type != "MultiPolygon":
         return geoms
     arr = geoms.to_numpy().copy()
-    single = shapely.get_type_id(arr) == shapely.GeometryType.POLYGON
-    arr[single] = [shapely.MultiPolygon([g]) for g in arr[single]]
+    single = np.flatnonzero(shapely.get_type_id(arr) == shapely.GeometryType.POLYGON)
+    if single.size:
+        arr[single] = shapely.multipolygons(arr[single], indices=np.arange(single.size))
     return gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
+
+
+#: SQLite settings of GeoPackage writes: the file is a temporary one until it is
+#: renamed into place, so no journal syncing is needed while it is written
+_GPKG_WRITE_CONFIG = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_CACHE": "256"}
+
+
+@contextmanager
+def _gpkg_write_config() -> Iterator[None]:
+    """pyogrio's GDAL options for the duration of one write, then the previous values."""
+    old = {k: pyogrio.get_gdal_config_option(k) for k in _GPKG_WRITE_CONFIG}
+    pyogrio.set_gdal_config_options(_GPKG_WRITE_CONFIG)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
 
 
 def write_layers(path: PathLike, layers: dict[str, tuple[gpd.GeoDataFrame, str | None]]) -> Path:
@@ -264,7 +289,7 @@ def write_layers(path: PathLike, layers: dict[str, tuple[gpd.GeoDataFrame, str |
         The written file.
     """
     dest = Path(path)
-    with atomic_path(dest) as tmp:
+    with atomic_path(dest) as tmp, _gpkg_write_config():
         for name, (gdf, geom_type) in layers.items():
             if gdf.crs is None:
                 raise CRSError(f"refusing to write layer {name!r}: it has no CRS")
@@ -274,6 +299,12 @@ def write_layers(path: PathLike, layers: dict[str, tuple[gpd.GeoDataFrame, str |
                 plain = plain.set_geometry(_promote(plain.geometry, geom_type))
             kwargs = {"geometry_type": geom_type} if geom_type else {}
             pyogrio.write_dataframe(
-                plain, tmp, layer=name, driver="GPKG", append=tmp.exists(), **kwargs
+                plain,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                append=tmp.exists(),
+                use_arrow=_ARROW,
+                **kwargs,
             )
     return dest
