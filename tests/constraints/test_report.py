@@ -328,7 +328,7 @@ def test_cli_parcel_json(
     pid = str(sample.buildings["parcel_id"].iloc[0])
     out = tmp_path / "r.json"
     res = CliRunner().invoke(
-        app, ["report", str(_area_toml(sample)), "--parcel", pid, "--out", str(out)]
+        app, ["report", str(_area_toml(sample)), "--parcel", pid, "--out", str(out), "--no-cache"]
     )
     assert res.exit_code == 0, res.output
     assert calls == [("2100",)]
