@@ -451,8 +451,16 @@ class HazardStore:
         da = {name: _load_dataarray(d, meta) for name, meta in arrays.items()}
         tables = {name: _load_table(d, f) for name, f in result["tables"].items()}
         rf = Rainflow(
-            **{name: da[name] for name in _RAINFLOW_RASTERS},
-            **tables,
+            terrain=da["terrain"],
+            filled=da["filled"],
+            flowdir=da["flowdir"],
+            accumulation=da["accumulation"],
+            bluespots=da["bluespots"],
+            watersheds=da["watersheds"],
+            bluespot_table=tables["bluespot_table"],
+            watershed_polygons=tables["watershed_polygons"],
+            network=tables["network"],
+            flowpaths=tables["flowpaths"],
             params=params,
             notes=_dec(result["notes"]),
         )
