@@ -53,8 +53,14 @@ def test_draw_a_dike_run_it_and_see_the_difference_layer(
         page.wait_for_timeout(300)
         page.click("#kk-whatif-draw")
         page.wait_for_selector(".leaflet-draw-guide-dash, .leaflet-mouse-marker", state="attached")
+        # hover before each click, as a person does: leaflet-draw takes clicks on a marker
+        # that follows the pointer, and a press sent in the same frame as the last move
+        # can land before the marker has moved (the first vertex was then lost now and then)
         for x, y in [pts[0], pts[1], pts[1]]:  # a second click on the last vertex finishes
             page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+            page.wait_for_timeout(150)
+            page.mouse.move(box["x"] + x + 1, box["y"] + y)
+            page.wait_for_timeout(150)
             page.mouse.down()
             page.mouse.up()
             page.wait_for_timeout(300)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,12 @@ from rasterio.warp import Resampling, reproject
 
 from klimakort.errors import CRSError, InputError
 from klimakort.service.catalog import RasterLayer
+
+#: rasterio's in-memory datasets are not safe to create from several threads at once: two
+#: concurrent ``reproject`` calls on numpy arrays now and then build one without its
+#: geotransform (a spurious NotGeoreferencedWarning, and a warp on the identity transform).
+#: The tile server warps each pyramid level once and caches it, so one lock costs little.
+_REPROJECT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -102,16 +109,17 @@ def warp(
 ) -> np.ndarray:
     """Reproject ``src`` onto a ``shape`` grid (float32, NaN where no data)."""
     out = np.full(shape, np.nan, dtype=np.float32)
-    reproject(
-        source=src.values,
-        destination=out,
-        src_transform=src.transform,
-        src_crs=src.crs,
-        src_nodata=np.nan,
-        dst_transform=dst_transform,
-        dst_crs=dst_crs,
-        dst_nodata=np.nan,
-        resampling=resampling,
-        num_threads=1,
-    )
+    with _REPROJECT_LOCK:
+        reproject(
+            source=src.values,
+            destination=out,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs=dst_crs,
+            dst_nodata=np.nan,
+            resampling=resampling,
+            num_threads=1,
+        )
     return out

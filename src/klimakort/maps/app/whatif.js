@@ -41,7 +41,7 @@
     culvert: { geom: "line" },
     remove_building: { geom: "polygon" },
   };
-  const ws = { edits: [], job: null, diffLayer: null, parcels: null, drawn: new L.FeatureGroup().addTo(map) };
+  const ws = { edits: [], drawer: null, job: null, diffLayer: null, parcels: null, drawn: new L.FeatureGroup().addTo(map) };
   const t = (k) => (T[KK.state.lang] || T.da)[k] || k;
   const $ = (id) => document.getElementById(id);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -100,7 +100,9 @@
   function startDraw() {
     const { spec } = currentEdit();
     const H = spec.geom === "line" ? Line : Poly;
-    new H(map, { shapeOptions: style, showLength: false, showArea: false }).enable();
+    if (ws.drawer) ws.drawer.disable();
+    ws.drawer = new H(map, { shapeOptions: style, showLength: false, showArea: false });
+    ws.drawer.enable();
   }
   function addEdit(geometry, props) {
     const layer = L.geoJSON(geometry, { style }).addTo(ws.drawn);
