@@ -41,12 +41,21 @@ def test_suitability_command_writes_consistent_outputs(tmp_path: Path) -> None:
         assert src.crs.to_epsg() == 25832
     cands = pyogrio.read_dataframe(out / "candidates.gpkg")
     assert {"site_id", "score", "explanation", "p_top_n", "mc_max_rank"} <= set(cands.columns)
+    # each site's modelled cloudburst effect: a column and part of its explanation
+    assert {"cb_flood_volume_removed_m3", "cb_outflow_removed_m3"} <= set(cands.columns)
+    removed = cands["cb_flood_volume_removed_m3"] + cands["cb_outflow_removed_m3"]
+    assert removed.to_numpy() == pytest.approx(cands["cb_runoff_removed_m3"].to_numpy())
+    assert (cands["cb_flood_volume_removed_m3"] > 0).any()
     doc = json.loads((out / "portfolio.json").read_text())
     assert doc["status"] == "optimal" and doc["mip_gap"] <= 1e-4
     assert doc["measure"] == "miyawaki_forest" and doc["scenario"] == "2100"
     assert len(doc["chosen_ids"]) == 4
     assert doc["objective"] == pytest.approx(sum(s["score"] for s in doc["sites"]))
     assert all(isinstance(s["explanation"], dict) for s in doc["sites"])
+    for site in doc["sites"]:
+        eff = site["explanation"]["cloudburst_effect"]
+        assert eff["assumptions"]["scenario"] == "2100" and eff["assumptions"]["rain_mm"] > 0
+        assert eff["cb_runoff_removed_m3"] <= eff["cb_water_reaching_m3"] + 1e-3
     assert [s["site_id"] for s in doc["sensitivity"]["sites"]] == doc["chosen_ids"]
     port = pyogrio.read_dataframe(out / "portfolio.gpkg")
     assert port["site_id"].tolist() == doc["chosen_ids"]

@@ -105,7 +105,16 @@ def _head(cfg: AreaConfig, dem: xr.DataArray) -> xr.DataArray | HeadSurface | No
     return head_surface_from_vector(read_vector(gw.path, crs=cfg.crs, layer=gw.layer), gw.field)
 
 
-def _runoff(cfg: AreaConfig, dem: xr.DataArray) -> xr.DataArray | float:
+def runoff_coefficient(cfg: AreaConfig, dem: xr.DataArray) -> xr.DataArray | float:
+    """The area's cloudburst runoff coefficient: from imperviousness, else 1.0 everywhere.
+
+    Parameters
+    ----------
+    cfg : AreaConfig
+        The area (its ``imperviousness`` raster, if any).
+    dem : xarray.DataArray
+        The terrain the coefficient must share a grid with (NaN = nodata).
+    """
     if cfg.imperviousness is None:
         return 1.0
     imp = read_raster(cfg.imperviousness.path, expected_crs=cfg.crs)
@@ -197,7 +206,7 @@ def compute_scenarios(
     barriers = _layer(cfg, "barriers")
     crest = (cfg.layers["barriers"].crest_field or "crest_m") if barriers is not None else "crest_m"
     head = _head(cfg, dem)
-    runoff = _runoff(cfg, rf.terrain)
+    runoff = runoff_coefficient(cfg, rf.terrain)
     out: dict[str, ScenarioHazards] = {}
     for sc in scenarios:
         rain = sc.design_rain_mm(options.rain_return_period)

@@ -63,11 +63,14 @@ from klimakort.io.vector import read_vector, write_layers
 __all__ = [
     "DEFAULT_DEPTH_CLASSES",
     "STATE_FIELDS",
+    "BluespotNetwork",
     "CloudburstResult",
+    "EventRouting",
     "RainflowLike",
     "RainflowProducts",
     "cloudburst",
     "load_rainflow",
+    "route_event",
     "write_cloudburst",
 ]
 
@@ -269,7 +272,7 @@ def _runoff_values(runoff: float | xr.DataArray, grid: xr.DataArray) -> tuple[An
 
 
 @dataclass(frozen=True)
-class _Network:
+class BluespotNetwork:
     """The rain-flow network as arrays indexed by bluespot id."""
 
     labels: np.ndarray
@@ -281,7 +284,7 @@ class _Network:
     table: gpd.GeoDataFrame
 
 
-def _network(rf: RainflowLike) -> _Network:
+def _network(rf: RainflowLike) -> BluespotNetwork:
     """Check the products against each other; return them as id-indexed arrays."""
     grid = rf.filled
     for name, da in (("bluespots", rf.bluespots), ("watersheds", rf.watersheds)):
@@ -308,10 +311,12 @@ def _network(rf: RainflowLike) -> _Network:
             "the terrain's nodata cells differ from the rain-flow products' nodata; give "
             "the terrain model the rain-flow analysis was run on"
         )
-    return _Network(labels, ws, terrain, downstream, spill, volume, table.reset_index(drop=True))
+    return BluespotNetwork(
+        labels, ws, terrain, downstream, spill, volume, table.reset_index(drop=True)
+    )
 
 
-def _capacity(curves: LevelVolumeCurves, net: _Network) -> np.ndarray:
+def _capacity(curves: LevelVolumeCurves, net: BluespotNetwork) -> np.ndarray:
     """Volume of each bluespot at its spill level on the terrain; checked against the table."""
     n = curves.n
     cap = np.zeros(n + 1, dtype=np.float64)
@@ -327,6 +332,89 @@ def _capacity(curves: LevelVolumeCurves, net: _Network) -> np.ndarray:
             "give the terrain model the rain-flow analysis was run on (after burning)"
         )
     return cap
+
+
+@dataclass(frozen=True)
+class EventRouting:
+    """One rain event routed over the bluespot network, with the inputs of the routing.
+
+    What :func:`cloudburst` builds its layers from, kept for measures that change the
+    runoff budget (see :mod:`klimakort.suitability.effect`).
+
+    Attributes
+    ----------
+    network : BluespotNetwork
+        Bluespot labels, local watersheds, terrain and the downstream table as arrays
+        (``labels``, ``watersheds``, ``terrain``; ``downstream``, ``spill``, ``volume``
+        indexed by bluespot id; ``table``).
+    curves : LevelVolumeCurves
+        Level–volume curves of the bluespots on the terrain.
+    capacity : float64 array
+        Volume of each bluespot when full (m³), index = bluespot id.
+    budget : RunoffBudget
+        Rain, losses, sewer and runoff per local watershed.
+    routed : FillSpill
+        The fill–spill state of every bluespot.
+    levels : float64 array
+        Water level of every bluespot (m DVR90).
+    coefficient : float or float64 array
+        Runoff coefficient (constant or per cell).
+    rain_mm, sewer_mm, cell_area : float
+        Event rain, sewer capacity (mm) and cell area (m²).
+    runoff : str
+        Description of the coefficient (a number or the raster it came from).
+    grid : xarray.DataArray
+        The rain-flow grid (the filled terrain) the arrays belong to.
+    """
+
+    network: BluespotNetwork
+    curves: LevelVolumeCurves
+    capacity: np.ndarray
+    budget: RunoffBudget
+    routed: FillSpill
+    levels: np.ndarray
+    coefficient: float | np.ndarray
+    rain_mm: float
+    sewer_mm: float
+    cell_area: float
+    runoff: str
+    grid: xr.DataArray
+
+
+def route_event(
+    rf: RainflowLike,
+    rain_mm: float,
+    *,
+    runoff: float | xr.DataArray = 1.0,
+    sewer_mm: float = 0.0,
+) -> EventRouting:
+    """Route one rain event over the bluespot network (the core of :func:`cloudburst`).
+
+    Parameters are those of :func:`cloudburst`; raises the same errors.
+    """
+    rain, sewer = _check_event(rain_mm, sewer_mm)
+    coeff, runoff_desc = _runoff_values(runoff, rf.filled)
+    net = _network(rf)
+    dx, dy = cell_size(rf.filled)
+    curves = level_volume_curves(net.labels, net.terrain, dx, dy)
+    cap = _capacity(curves, net)
+    budget = watershed_runoff(net.watersheds, curves.n, rain, coeff, sewer, dx * dy)
+    fs = fill_spill(budget.runoff, cap, net.downstream)
+    levels = water_levels(curves, fs.stored, net.spill)
+    return EventRouting(
+        network=net,
+        curves=curves,
+        capacity=cap,
+        budget=budget,
+        routed=fs,
+        levels=levels,
+        coefficient=coeff,
+        rain_mm=rain,
+        sewer_mm=sewer,
+        cell_area=dx * dy,
+        runoff=runoff_desc,
+        grid=rf.filled,
+    )
 
 
 def cloudburst(
@@ -376,21 +464,16 @@ def cloudburst(
     DataNotFoundError, InputError
         Missing products, or products that do not fit each other or the terrain.
     """
-    rain, sewer = _check_event(rain_mm, sewer_mm)
+    _check_event(rain_mm, sewer_mm)  # fail fast, before reading anything
     classes = _check_classes(depth_classes)
     if isinstance(rf_or_dir, str | os.PathLike):
         rf: RainflowLike = load_rainflow(rf_or_dir, terrain)
     else:
         rf = rf_or_dir
     source = str(getattr(rf, "source", "") or _terrain_source(rf))
-    coeff, runoff_desc = _runoff_values(runoff, rf.filled)
-    net = _network(rf)
-    dx, dy = cell_size(rf.filled)
-    curves = level_volume_curves(net.labels, net.terrain, dx, dy)
-    cap = _capacity(curves, net)
-    budget = watershed_runoff(net.watersheds, curves.n, rain, coeff, sewer, dx * dy)
-    fs = fill_spill(budget.runoff, cap, net.downstream)
-    levels = water_levels(curves, fs.stored, net.spill)
+    ev = route_event(rf, rain_mm, runoff=runoff, sewer_mm=sewer_mm)
+    net, fs, levels, rain, sewer = ev.network, ev.routed, ev.levels, ev.rain_mm, ev.sewer_mm
+    runoff_desc = ev.runoff
     depth = flood_depth(net.labels, net.terrain, levels)
     depth_da = like(
         rf.filled,
@@ -398,13 +481,13 @@ def cloudburst(
         name="flood_depth",
         attrs={"units": "m", "rain_mm": rain, "runoff": runoff_desc, "sewer_mm": sewer},
     )
-    state = _state_table(net, fs, levels, curves)
+    state = _state_table(net, fs, levels, ev.curves)
     return CloudburstResult(
         flood_depth=depth_da,
         state=state,
         flooded_areas=_flooded_areas(depth_da, net.labels, classes),
         spill_paths=_spill_paths(rf.network, fs),
-        mass_balance=_mass_balance(budget, fs, depth, dx * dy),
+        mass_balance=_mass_balance(ev.budget, fs, depth, ev.cell_area),
         rain_mm=rain,
         sewer_mm=sewer,
         runoff=runoff_desc,
@@ -420,7 +503,7 @@ def _terrain_source(rf: RainflowLike) -> str:
 
 
 def _state_table(
-    net: _Network, fs: FillSpill, levels: np.ndarray, curves: LevelVolumeCurves
+    net: BluespotNetwork, fs: FillSpill, levels: np.ndarray, curves: LevelVolumeCurves
 ) -> gpd.GeoDataFrame:
     state = net.table.copy()
     ids = state["bluespot_id"].to_numpy(np.int64)

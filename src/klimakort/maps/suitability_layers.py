@@ -35,6 +35,30 @@ def explanation_html(explanation: str) -> str:
         "<table style='font-size:11px'><tr><th>criterion</th><th>value</th><th>score</th>"
         f"<th>weight</th><th>w×score</th></tr>{''.join(rows)}</table>"
         f"<ul style='margin:4px 0;padding-left:16px;font-size:11px'>{''.join(checks)}</ul>"
+        f"{_effect_html(e.get('cloudburst_effect'))}"
+    )
+
+
+def _effect_html(eff: dict[str, Any] | None) -> str:
+    """One paragraph on the site's modelled cloudburst effect (empty without one)."""
+    if not eff:
+        return ""
+    a = eff.get("assumptions", {})
+
+    def m3(key: str) -> str:
+        v = eff.get(key)
+        return "–" if v is None else f"{v:,.0f}"
+
+    return (
+        "<div style='font-size:11px'>"
+        f"<b>Cloudburst {html.escape(str(a.get('scenario', '')))}, "
+        f"{a.get('rain_mm', 0):.0f} mm (T{a.get('return_period', '')})</b>: "
+        f"{m3('cb_flood_volume_removed_m3')} m³ less flooding "
+        f"({m3('cb_flood_volume_removed_m3_low')}–{m3('cb_flood_volume_removed_m3_high')}), "
+        f"{m3('cb_flooded_area_removed_m2')} m² less flooded "
+        f"≥ {a.get('flooded_from_m', 0.1):.2f} m, {m3('cb_outflow_removed_m3')} m³ less "
+        f"leaving the area; {m3('cb_water_reaching_m3')} m³ reach the site, it holds "
+        f"{m3('cb_capacity_m3')} m³.</div>"
     )
 
 

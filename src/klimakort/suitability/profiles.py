@@ -114,6 +114,10 @@ class Benefits(_Strict):
     cooling_factor: float = Field(0.0, ge=0, le=1)
     cooling_source: str = ""
     walking_distance_m: float = Field(500.0, gt=0)
+    #: runoff coefficient of the site once the measure is built (None: unchanged); the
+    #: cloudburst effect uses ``min(today's coefficient, this)`` on the site's cells
+    runoff_coefficient_after: float | None = Field(None, ge=0, le=1)
+    runoff_coefficient_source: str = ""
 
 
 class Profile(_Strict):

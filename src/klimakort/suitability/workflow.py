@@ -11,10 +11,12 @@ import geopandas as gpd
 
 from klimakort.config.area import AreaConfig
 from klimakort.errors import DataNotFoundError
-from klimakort.hazards.area import AreaHazards
+from klimakort.hazards.area import AreaHazards, runoff_coefficient
+from klimakort.hazards.cloudburst import route_event
 from klimakort.io.vector import read_vector, write_vector
 from klimakort.suitability.benefits import site_benefits
 from klimakort.suitability.candidates import candidate_sites
+from klimakort.suitability.effect import add_cloudburst_effect, cloudburst_effect
 from klimakort.suitability.portfolio import (
     PortfolioResult,
     choose_portfolio,
@@ -92,6 +94,8 @@ def run_suitability(
     if len(cands):
         institutions = read_vector(inst_ref.path, crs=cfg.crs) if inst_ref else None
         cands = site_benefits(cands, result, institutions=institutions)
+        say(f"{measure}: modelled cloudburst effect of {len(cands)} sites")
+        cands = with_cloudburst_effect(cfg, hz, scenario, result, cands)
     sens = None
     if len(cands):
         say(f"{measure}: rank sensitivity ({samples} weight draws)")
@@ -111,6 +115,47 @@ def run_suitability(
         "sensitivity": None if sens is None else sens.to_dict(portfolio.chosen_ids),
     }
     return SuitabilityRun(result, cands, sens, portfolio, summary)
+
+
+def with_cloudburst_effect(
+    cfg: AreaConfig,
+    hz: AreaHazards,
+    scenario: str,
+    result: SuitabilityResult,
+    sites: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Sites with their modelled cloudburst effect (columns and explanation).
+
+    Routes the scenario's design cloudburst again with the area's runoff coefficient and
+    sewer capacity, then takes each site out on its own
+    (:func:`klimakort.suitability.effect.cloudburst_effect`).
+    """
+    sh = hz.scenarios[scenario]
+    rf = hz.rainflow
+    ev = route_event(
+        rf, sh.rain_mm, runoff=runoff_coefficient(cfg, rf.terrain), sewer_mm=hz.options.sewer_mm
+    )
+    b = result.profile.benefits
+    threshold = sh.cloudburst.depth_classes[0]
+    eff = cloudburst_effect(sites, ev, rf.flowdir, b, depth_threshold_m=threshold)
+    ret = b.retention_depth_m
+    about: dict[str, Any] = {
+        "scenario": scenario,
+        "rain_mm": round(ev.rain_mm, 2),
+        "return_period": hz.options.rain_return_period,
+        "sewer_mm": ev.sewer_mm,
+        "runoff_coefficient": ev.runoff,
+        "retention_depth_m": ret.model_dump() if ret else None,
+        "runoff_coefficient_after": b.runoff_coefficient_after,
+        "runoff_coefficient_source": b.runoff_coefficient_source,
+        "flooded_from_m": threshold,
+        "method": (
+            "static fill-spill routing of the design cloudburst; each site on its own holds "
+            "up to area x retention depth of the runoff whose D8 path reaches it before a "
+            "bluespot (klimakort.suitability.effect)"
+        ),
+    }
+    return add_cloudburst_effect(sites, eff, about)
 
 
 def write_suitability(run: SuitabilityRun, out_dir: str | Path) -> list[Path]:

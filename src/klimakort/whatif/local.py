@@ -418,7 +418,7 @@ def local_recompute(
     opts = base.options
     dem = applied.terrain
     say(f"{scenario}: cloudburst {sh0.rain_mm:.1f} mm on the edited terrain")
-    runoff = hazards_area._runoff(cfg, rf.terrain)
+    runoff = hazards_area.runoff_coefficient(cfg, rf.terrain)
     cb = cloudburst(rf, sh0.rain_mm, runoff=runoff, sewer_mm=opts.sewer_mm, scenario=scenario)
     say(f"{scenario}: sea level {sh0.sea_level_m:.2f} m DVR90 on the edited terrain")
     sea, barriers = hazards_area._layer(cfg, "sea"), hazards_area._layer(cfg, "barriers")
