@@ -52,6 +52,7 @@ def candidate_manifest(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[
     from klimakort import __version__
     from klimakort.hazards.fingerprint import area_inputs, digest
     from klimakort.hazards.store import STORE_VERSION, scenario_json
+    from klimakort.suitability.effect import EFFECT_VERSION
 
     profiles = resources.files("klimakort.suitability").joinpath("measures_default.toml")
     return {
@@ -64,6 +65,7 @@ def candidate_manifest(cfg: AreaConfig, hz: AreaHazards, scenario: str) -> dict[
         "options": asdict(hz.options),
         "rainflow_params": asdict(hz.rainflow.params),
         "profiles_sha256": digest(profiles.read_text("utf-8")),
+        "cloudburst_effect": EFFECT_VERSION,
         "inputs": area_inputs(cfg),
     }
 

@@ -61,7 +61,10 @@ from klimakort.hazards.cloudburst import DEFAULT_DEPTH_CLASSES, EventRouting
 from klimakort.io.raster import check_same_grid
 from klimakort.suitability.profiles import Benefits
 
-__all__ = ["EFFECT_COLUMNS", "add_cloudburst_effect", "cloudburst_effect"]
+__all__ = ["EFFECT_COLUMNS", "EFFECT_VERSION", "add_cloudburst_effect", "cloudburst_effect"]
+
+#: bump when the method or its columns change: stored candidate tables are then recomputed
+EFFECT_VERSION = 1
 
 #: columns :func:`cloudburst_effect` returns (volumes m³, areas m²)
 EFFECT_COLUMNS: tuple[str, ...] = (
