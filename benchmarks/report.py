@@ -1,9 +1,13 @@
 """Benchmark of the parcel climate report and of ``klimakort serve`` with stored hazards.
 
 Run: ``.venv/bin/python benchmarks/report.py [--cell 1.6] [--parcel 2000651-12a]
-[--inprocess]``.
+[--inprocess] [--real [--real-cell 1.6]]``.
 
-Writes the synthetic sample area (``klimakort sample``) at ``--cell`` metres, then, each
+Writes the synthetic sample area (``klimakort sample``) at ``--cell`` metres, or with
+``--real`` sets up Vallensbæk from real files with ``klimakort area init`` (the real
+layers and boundary of ``../shared/data``, or ``KLIMAKORT_SHARED_DATA``; DHM-like 1 km
+terrain tiles at ``--real-cell`` metres from the real borehole terrain heights, and a
+jordstykke layer in Datafordeler's schema, as the end-to-end setup test does), then, each
 as a fresh ``klimakort`` process (wall time, and CPU time of the child):
 
 1. ``klimakort report --parcel`` the first time (computes the hazards and stores them),
@@ -113,9 +117,8 @@ def _serve_start(
             proc.wait(timeout=60)
 
 
-def cli_benchmark(tmp: Path, cell: float, parcel: str) -> None:
-    """The report and serve figures (fresh processes)."""
-    env = _env(tmp)
+def sample_area(tmp: Path, cell: float, env: dict[str, str]) -> Path:
+    """The synthetic sample area at ``cell`` metres; returns its area.toml."""
     area = tmp / "sample" / "area.toml"
     if cell == 1.6:  # the sample as users get it
         subprocess.run([*CLI, "sample", str(area.parent)], env=env, check=True, capture_output=True)
@@ -123,6 +126,62 @@ def cli_benchmark(tmp: Path, cell: float, parcel: str) -> None:
         from klimakort.sample import write_sample
 
         write_sample(area.parent, cell=cell)
+    return area
+
+
+def real_area(tmp: Path, cell: float, env: dict[str, str]) -> tuple[Path, str]:
+    """Vallensbæk set up by ``klimakort area init``; its area.toml and a parcel id."""
+    import geopandas as gpd
+    import shapely
+
+    sys.path.insert(0, str(ROOT / "tests" / "setup"))
+    from vallensbaek_data import (
+        sea_polygon,
+        vallensbaek_boundary,
+        write_dhm_tiles,
+        write_jordstykker,
+    )
+
+    shared = Path(os.environ.get("KLIMAKORT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    v, d = shared / "vallensbaek", tmp / "downloads"
+    t0 = time.perf_counter()
+    tiles = write_dhm_tiles(shared, d / "DTM_1km", cell=cell)
+    boundary = vallensbaek_boundary(shared)
+    sea = sea_polygon(shared, shapely.box(*boundary.bounds).buffer(3000))
+    gpd.GeoDataFrame({"navn": ["Køge Bugt"]}, geometry=[sea], crs=25832).to_file(d / "sea.gpkg")
+    parcels = write_jordstykker(shared, d)
+    out = tmp / "vallensbaek"
+    kommuner = shared / "denmark" / "municipalities_ballerup_hoejetaastrup_vallensbaek.gpkg"
+    argv = [
+        "area", "init", str(out),
+        "--boundary", str(kommuner),
+        "--municipality", "Vallensbæk", "--terrain", str(d / "DTM_1km"),
+        "--parcels", f"{parcels}:Jordstykke",
+        "--buildings", str(v / "buildings_with_basement.geojson"),
+        "--institutions", str(v / "buildings_with_basement.geojson"),
+        "--local-plans", str(v / "local_plans.geojson"),
+        "--coastal-flood-risk", str(v / "coastal_flood_risk_kdi.geojson"),
+        "--groundwater", str(v / "groundwater_head_contours_2024.geojson"),
+        "--layer", f"sea={d / 'sea.gpkg'}",
+    ]  # fmt: skip
+    subprocess.run([*CLI, *argv], env=env, check=True, capture_output=True)
+    toml = out / "area.toml"
+    import rasterio
+
+    with rasterio.open(out / "rasters" / "terrain.tif") as src:
+        shape = src.shape
+    pids = gpd.read_file(out / "layers" / "parcels.gpkg")["matrikel_id"].astype(str)
+    print(
+        f"Vallensbæk set up from real files: {len(tiles)} DHM-like tiles at {cell:g} m, terrain "
+        f"{shape[1]} x {shape[0]} = {shape[0] * shape[1] / 1e6:.1f} M cells, {len(pids)} "
+        f"parcels ({time.perf_counter() - t0:.0f} s)"
+    )
+    return toml, pids.iloc[len(pids) // 2]
+
+
+def cli_benchmark(tmp: Path, area: Path, parcel: str, label: str) -> None:
+    """The report and serve figures (fresh processes)."""
+    env = _env(tmp)
     subprocess.run([*CLI, "info", str(area)], env=env, check=True, capture_output=True)
     report = ["report", str(area), "--parcel", parcel, "--format", "json"]
     rows = []
@@ -139,7 +198,7 @@ def cli_benchmark(tmp: Path, cell: float, parcel: str) -> None:
     if code != 2 or "did you mean" not in err:
         raise RuntimeError(f"a mistyped parcel id was not refused as expected: {err[-2000:]}")
     rows.append(("report --parcel with a mistyped id (refused)", wall, cpu))
-    print(f"sample area at {cell:g} m cells, parcel {parcel}; fresh processes")
+    print(f"{label}, parcel {parcel}; fresh processes")
     for label, wall, cpu in rows:
         print(f"  {label:<48} {wall:7.2f} s wall  {cpu:7.2f} s CPU")
     second = statistics.median([rows[1][1], rows[2][1]])
@@ -204,9 +263,18 @@ def main() -> None:
     ap.add_argument("--inprocess", action="store_true", help="also time parcel_report alone")
     ap.add_argument("--parcels", type=int, default=20, help="parcels of --inprocess")
     ap.add_argument("--scenario", default="2100")
+    ap.add_argument("--real", action="store_true", help="Vallensbæk from real files instead")
+    ap.add_argument("--real-cell", type=float, default=1.6, help="terrain cell of --real (m)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="klimakort-bench-") as tmp:
-        cli_benchmark(Path(tmp), args.cell, args.parcel)
+        env = _env(Path(tmp))
+        if args.real:
+            area, parcel = real_area(Path(tmp), args.real_cell, env)
+            label = f"Vallensbæk (real layers) at {args.real_cell:g} m cells"
+        else:
+            area, parcel = sample_area(Path(tmp), args.cell, env), args.parcel
+            label = f"sample area at {args.cell:g} m cells"
+        cli_benchmark(Path(tmp), area, parcel, label)
         if args.inprocess:
             inprocess_benchmark(Path(tmp), args.cell, args.parcels, args.scenario)
 

@@ -27,7 +27,7 @@ from klimakort.whatif.recompute import run_whatif
 
 RASTERS = ("filled", "flowdir", "accumulation", "bluespots", "watersheds")
 #: height steps of the generated terrains: 1 mm keeps ties between neighbours rare
-STEPS = [0.001]
+STEPS = [0.001, 0.1, 0.25, 0.5]
 
 
 def assert_same_rainflow(local: Rainflow, full: Rainflow) -> None:
@@ -60,7 +60,7 @@ def test_a_dike_on_the_sample_is_recomputed_locally_and_equals_the_full_run(
     se = check_scenario_edit(
         ScenarioEdit("dike", (Edit("raise_to", gap, {"level_m": 2.8, "width_m": 8.0}),))
     )
-    local = run_whatif(cfg, workspace.hz, se, scenario="2100", method="local")
+    local = run_whatif(cfg, workspace.hz, se, scenario="2100")  # the default: auto = local
     full = run_whatif(cfg, workspace.hz, se, scenario="2100", method="full")
     assert local.method == "local", local.notes
     assert full.method == "full"

@@ -137,10 +137,10 @@ def start_whatif(
     method: Annotated[
         Literal["auto", "local", "full"],
         Query(
-            description="the full pipeline (default), or the experimental local recompute "
-            "with fallback to it (local = auto)"
+            description="the local recompute of the basins the edit touches, with fallback "
+            "to the full pipeline (auto = local, the default), or always the full pipeline"
         ),
-    ] = "full",
+    ] = "auto",
     save: Annotated[bool, Query(description="also store the edits under their name")] = False,
     content_crs: Annotated[str | None, Header(description="CRS of the body")] = None,
 ) -> JSONResponse:

@@ -64,7 +64,7 @@ def evaluate(
     edit: ScenarioEdit,
     *,
     scenario: str | None = None,
-    method: Method = "full",
+    method: Method = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> WhatIfResult:
     """Run a scenario edit (:func:`~klimakort.whatif.recompute.run_whatif`) and compare it

@@ -27,15 +27,15 @@ Method
    scenario on the combined result (the routing itself is cheap: seconds go into
    vectorising the rain-flow products, which the window saves).
 
-Known limitation (why the what-if runs the full pipeline unless asked for ``local``): the
-D8 directions of the rain-flow analysis are taken on an epsilon-filled copy whose tiny
-increments follow the global priority-flood order. Where two neighbours of a cell are
-exactly tied in filled height, an edit far away can change which one wins, so a D8
-direction *outside* every basin the edit touches can differ from the full run. Generated
-terrains with 0.1-0.5 m height steps (many ties) show this in about one case in a few
-hundred; terrains with 1 mm steps showed none in 150 cases, and the sample's dike is
-exact. The seam check cannot see it (it is outside the window). A D8 on the flat fill with
-a local flat resolution would remove the cause.
+Why the local result is exact: the D8 directions are taken on the flat fill with a local
+flat resolution (:func:`klimakort.core.flats.d8_flat_resolved`: a flat cell drains towards
+the nearest equal-height cell that drains), so a direction depends only on the filled
+surface around it, never on a global processing order; the filled surface is unique, and
+the seam check proves it equal to the full run's. (An earlier D8 on an epsilon-filled
+copy broke ties by the global priority-flood order, so an edit could change a direction
+far outside the window.) The generated-terrain test runs 0.001-0.5 m height steps (many
+exact ties); 1,200 generated cases at those steps gave no difference, about half of them
+taking the local path and the rest falling back.
 
 The local result is returned only when every check passed; otherwise ``None`` with the
 reason, and the caller runs the full pipeline. Areas whose rain-flow analysis treats

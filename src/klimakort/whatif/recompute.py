@@ -7,10 +7,10 @@ groundwater for one climate scenario:
 * ``method="full"`` runs exactly the area pipeline of the base run
   (:func:`klimakort.hazards.area.compute_hazards`) on a copy of the area whose terrain and
   buildings are the edited ones, so the what-if can never drift from the base method;
-* ``method="local"`` (experimental, opt-in) recomputes the rain-flow analysis only where
-  the edit can change it (:mod:`klimakort.whatif.local`), verifies the seam, and falls back
-  to the full run when the check fails or the affected region is most of the area;
-  ``"auto"`` is ``"local"``.
+* ``method="auto"`` (the default) or ``"local"`` recomputes the rain-flow analysis only
+  where the edit can change it (:mod:`klimakort.whatif.local`), verifies the seam, and
+  falls back to the full run when the check fails or the affected region is most of the
+  area; the local result equals the full one (tested).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def run_whatif(
     edit: ScenarioEdit,
     *,
     scenario: str | None = None,
-    method: Method = "full",
+    method: Method = "auto",
     progress: Progress | None = None,
 ) -> WhatIfRun:
     """Evaluate a scenario edit.
@@ -152,9 +152,9 @@ def run_whatif(
     scenario : str, optional
         Climate scenario (default: the edit's, else ``2100`` or the base's last).
     method : {"full", "local", "auto"}
-        The full pipeline (default), or the local recompute with fallback to it
-        (``"local"`` and ``"auto"`` are the same; experimental, see
-        :mod:`klimakort.whatif.local` for its known limitation).
+        The local recompute with fallback to the full pipeline (``"auto"``, the default,
+        and ``"local"`` are the same; see :mod:`klimakort.whatif.local`), or always the
+        full pipeline.
     progress : callable, optional
         Step messages.
 
