@@ -185,7 +185,7 @@ def cli_benchmark(tmp: Path, area: Path, parcel: str, label: str) -> None:
     subprocess.run([*CLI, "info", str(area)], env=env, check=True, capture_output=True)
     report = ["report", str(area), "--parcel", parcel, "--format", "json"]
     rows = []
-    for label in (
+    for run in (
         "report --parcel, first (computes + stores)",
         "report --parcel, second (stored hazards)",
         "report --parcel, third (stored hazards)",
@@ -193,14 +193,14 @@ def cli_benchmark(tmp: Path, area: Path, parcel: str, label: str) -> None:
         wall, cpu, code, err = _timed([*report, "--out", str(tmp / "r.json")], env)
         if code != 0:
             raise RuntimeError(err[-2000:])
-        rows.append((label, wall, cpu))
+        rows.append((run, wall, cpu))
     wall, cpu, code, err = _timed([*report[:3], parcel + "zz", "--out", str(tmp / "x.json")], env)
     if code != 2 or "did you mean" not in err:
         raise RuntimeError(f"a mistyped parcel id was not refused as expected: {err[-2000:]}")
     rows.append(("report --parcel with a mistyped id (refused)", wall, cpu))
     print(f"{label}, parcel {parcel}; fresh processes")
-    for label, wall, cpu in rows:
-        print(f"  {label:<48} {wall:7.2f} s wall  {cpu:7.2f} s CPU")
+    for run, wall, cpu in rows:
+        print(f"  {run:<48} {wall:7.2f} s wall  {cpu:7.2f} s CPU")
     second = statistics.median([rows[1][1], rows[2][1]])
     print(f"  target second report < 2 s: {'met' if second < 2.0 else 'NOT met'} ({second:.2f} s)")
     stack = (

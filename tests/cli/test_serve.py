@@ -106,3 +106,40 @@ def test_serve_without_heating_mains_has_candidates_and_notes(
     out = " ".join(res.output.split())
     assert "not served" not in out and len(served) == 1
     assert "heating-mains clearance not checked: the area has no heating_mains layer" in out
+
+
+def test_a_restart_takes_candidates_and_their_notes_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from klimakort.cli import serve_cmds
+    from klimakort.sample import write_sample
+    from klimakort.suitability import workflow
+
+    toml = write_sample(tmp_path / "area", cell=16.0)
+    text = toml.read_text()
+    start = text.index("[layers.heating_mains]")
+    toml.write_text(text[:start] + text[text.index("\n[", start + 1) + 1 :])
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_kw: None)
+    app = typer.Typer()
+    serve_cmds.register(app)
+    app.command("noop")(lambda: None)
+    runs: list[str] = []
+    real = workflow.run_suitability
+
+    def counted(*args: object, **kwargs: object) -> object:
+        runs.append(str(args[2]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workflow, "run_suitability", counted)
+    outputs = []
+    for _ in range(2):
+        res = CliRunner().invoke(app, ["serve", str(toml), "-s", "2100"])
+        assert res.exit_code == 0, res.output + repr(res.exception)
+        outputs.append(" ".join(res.output.split()))
+    assert runs == ["miyawaki_forest"]  # the restart scored nothing again
+    note = "heating-mains clearance not checked: the area has no heating_mains layer"
+    assert note in outputs[0] and note in outputs[1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,6 @@ def serve(
     from klimakort.errors import DataNotFoundError
     from klimakort.hazards.store import HazardStore
     from klimakort.service import Workspace
-    from klimakort.service.workspace import CANDIDATE_MEASURE
     from klimakort.sites import open_store
     from klimakort_api import Settings, create_app
 
@@ -51,12 +50,12 @@ def serve(
         )
         say("candidate sites (Miyawaki suitability)")
         try:
-            ws.features("candidate_sites")
+            cands = ws.features("candidate_sites")
         except DataNotFoundError as exc:  # missing layers are skipped; this is a real failure
             ws.unavailable["candidate_sites"] = str(exc)
             console.print(f"[yellow]candidate sites are not served[/]: {exc}")
-        else:
-            for note in ws.suitability(CANDIDATE_MEASURE).result.notes:
+        else:  # the notes travel in every explanation: no second suitability run
+            for note in candidate_notes(cands):
                 console.print(f"[yellow]candidate sites[/]: {note}")
         say("planned-site store")
         ws.sites = open_store(ws.cfg, settings.database_url)
@@ -76,3 +75,12 @@ def serve(
 def register(app: typer.Typer) -> None:
     """Add the command to the CLI."""
     app.command("serve")(serve)
+
+
+def candidate_notes(cands: Any) -> list[str]:
+    """The suitability notes of served candidate sites (kept in each explanation)."""
+    import json
+
+    if not len(cands) or "explanation" not in cands.columns:
+        return []
+    return [str(n) for n in json.loads(cands["explanation"].iloc[0]).get("notes", [])]
