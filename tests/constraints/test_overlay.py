@@ -361,3 +361,39 @@ def test_exposure_is_repeatable(sample: tuple[AreaHazards, Any]) -> None:
     np.testing.assert_allclose(
         again.flood_depth_mean_m.to_numpy(), first.flood_depth_mean_m.to_numpy()
     )
+
+
+@pytest.mark.parametrize("pick", [slice(0, 1), slice(10, 13), slice(None)])
+def test_reading_a_window_around_the_features_changes_no_number(
+    sample: tuple[AreaHazards, Any], monkeypatch: pytest.MonkeyPatch, pick: slice
+) -> None:
+    from klimakort.constraints import overlay
+
+    hz, s = sample
+    feats = s.parcels.iloc[pick]
+    feats = feats.assign(geometry=feats.geometry.translate(0.3, -0.7))  # off the cell edges
+    win = overlay._window(feats.geometry, hz.terrain, pad_m=1.0)
+    if pick != slice(None):  # one or a few parcels: a small part of the area is read
+        assert win is not None
+        cells = (win[0].stop - win[0].start) * (win[1].stop - win[1].start)
+        assert cells < 0.2 * hz.terrain.size
+    windowed = exposure(feats, "parcel_id", hz, building_buffer_m=1.0)
+    monkeypatch.setattr(overlay, "_window", lambda *_a, **_k: None)
+    whole = exposure(feats, "parcel_id", hz, building_buffer_m=1.0)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(windowed, whole, check_exact=True)
+
+
+def test_window_is_clipped_to_the_grid_and_none_outside(make_dem: MakeDem) -> None:
+    from klimakort.constraints import overlay
+
+    grid = make_dem(np.zeros((20, 30)), cell=2.0, x0=X0, y0=Y0)
+    inside = gpd.GeoSeries([shapely.box(X0 + 10, Y0 - 10, X0 + 14, Y0 - 6)], crs="EPSG:25832")
+    rows, cols = overlay._window(inside, grid)  # type: ignore[misc]
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (2, 6, 4, 8)
+    edge = gpd.GeoSeries([shapely.box(X0 - 50, Y0 - 10, X0 + 4, Y0 + 50)], crs="EPSG:25832")
+    rows, cols = overlay._window(edge, grid)  # type: ignore[misc]
+    assert (rows.start, cols.start, cols.stop) == (0, 0, 3)
+    away = gpd.GeoSeries([shapely.box(X0 - 500, Y0 - 10, X0 - 400, Y0)], crs="EPSG:25832")
+    assert overlay._window(away, grid) is None

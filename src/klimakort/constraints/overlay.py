@@ -32,6 +32,7 @@ from exactextract.feature import Feature, FeatureSource
 from exactextract.operation import Operation
 from exactextract.raster import NumPyRasterSource
 from pyproj import CRS
+from rasterio.windows import Window as RasterWindow
 
 from klimakort.errors import (
     CRSError,
@@ -377,34 +378,76 @@ def _grid_checks(hz: AreaHazards) -> None:
             check_same_grid(ref, sh.groundwater.classes, f"terrain vs {sc} groundwater classes")
 
 
-def _static_layers(hz: AreaHazards) -> dict[str, tuple[np.ndarray, list[str]]]:
+Window = tuple[slice, slice] | None
+
+
+def _window(geoms: gpd.GeoSeries, grid: xr.DataArray, pad_m: float = 0.0) -> Window:
+    """Rows and columns of ``grid`` around the features (+ ``pad_m`` and a cell); None: all.
+
+    The statistics only see cells the features touch, so reading this window instead of
+    the whole area gives the same numbers at the cost of the features' extent.
+    """
+    ny, nx = grid.shape
+    x0, y0, x1, y1 = geoms.total_bounds
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return None
+    inv = ~grid.rio.transform()
+    cols, rows = zip(
+        *(inv * (x, y) for x in (x0 - pad_m, x1 + pad_m) for y in (y0 - pad_m, y1 + pad_m)),
+        strict=True,
+    )
+    r0, r1 = max(int(np.floor(min(rows))) - 1, 0), min(int(np.ceil(max(rows))) + 1, ny)
+    c0, c1 = max(int(np.floor(min(cols))) - 1, 0), min(int(np.ceil(max(cols))) + 1, nx)
+    if r0 >= r1 or c0 >= c1 or (r1 - r0) * (c1 - c0) >= ny * nx:
+        return None
+    return slice(r0, r1), slice(c0, c1)
+
+
+def _crop(da: xr.DataArray, win: Window) -> xr.DataArray:
+    """``da`` cut to ``win`` (lazy for memory-mapped or Dask data); the grid as it was."""
+    if win is None:
+        return da
+    return da.isel({da.rio.y_dim: win[0], da.rio.x_dim: win[1]})
+
+
+def _template(grid: xr.DataArray, win: Window) -> xr.DataArray:
+    """The grid of ``win`` with its own transform."""
+    if win is None:
+        return grid
+    rows, cols = win
+    return grid.rio.isel_window(
+        RasterWindow(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+    )
+
+
+def _static_layers(hz: AreaHazards, win: Window) -> dict[str, tuple[np.ndarray, list[str]]]:
     rf = hz.rainflow
     dx, dy = cell_size(hz.terrain)
-    terrain = np.asarray(rf.terrain.values, dtype=np.float64)
-    depth = np.asarray(rf.filled.values, dtype=np.float64) - terrain
-    volume = np.where(np.asarray(rf.bluespots.values) > 0, depth, 0.0) * (dx * dy)
+    terrain = np.asarray(_crop(rf.terrain, win).values, dtype=np.float64)
+    depth = np.asarray(_crop(rf.filled, win).values, dtype=np.float64) - terrain
+    volume = np.where(np.asarray(_crop(rf.bluespots, win).values) > 0, depth, 0.0) * (dx * dy)
     volume[np.isnan(terrain)] = np.nan
     return {
-        "terrain": (np.asarray(hz.terrain.values, dtype=np.float32), ["min", "mean"]),
+        "terrain": (np.asarray(_crop(hz.terrain, win).values, dtype=np.float32), ["min", "mean"]),
         "bsvol": (volume.astype(np.float64), ["sum", "count"]),
     }
 
 
-def _scenario_layers(sh: ScenarioHazards) -> dict[str, tuple[np.ndarray, list[str]]]:
-    depth = sh.cloudburst.flood_depth
-    sea = sh.sea.depth
+def _scenario_layers(sh: ScenarioHazards, win: Window) -> dict[str, tuple[np.ndarray, list[str]]]:
+    depth = _crop(sh.cloudburst.flood_depth, win)
+    sea = _crop(sh.sea.depth, win)
     layers: dict[str, tuple[np.ndarray, list[str]]] = {
         "fd": (np.asarray(depth.values, dtype=np.float32), ["max", "mean"]),
         "fd10": (threshold_indicator(depth, FLOOD_THRESHOLD_M), ["mean"]),
         "sea": (np.asarray(sea.values, dtype=np.float32), ["max"]),
         "sea0": (_positive_indicator(sea), ["mean"]),
-        "mfl": (np.asarray(sh.sea.min_flood_level.values, dtype=np.float32), ["min"]),
+        "mfl": (np.asarray(_crop(sh.sea.min_flood_level, win).values, dtype=np.float32), ["min"]),
     }
     gw = sh.groundwater
     if gw is not None:
-        cls = np.asarray(gw.classes.values).astype(np.float32)
+        cls = np.asarray(_crop(gw.classes, win).values).astype(np.float32)
         cls[cls == 0] = np.nan
-        layers["gw"] = (np.asarray(gw.depth.values, dtype=np.float32), ["min", "mean"])
+        layers["gw"] = (np.asarray(_crop(gw.depth, win).values, dtype=np.float32), ["min", "mean"])
         layers["gwc"] = (cls, ["min"])
     return layers
 
@@ -416,9 +459,12 @@ def _positive_indicator(da: xr.DataArray) -> np.ndarray:
     return out
 
 
-def _buffer_layers(hz: AreaHazards, sh: ScenarioHazards) -> dict[str, tuple[np.ndarray, list[str]]]:
-    depth = np.asarray(sh.cloudburst.flood_depth.values, dtype=np.float32)
-    level = np.where(depth > 0, np.asarray(hz.rainflow.terrain.values) + depth, np.nan)
+def _buffer_layers(
+    hz: AreaHazards, sh: ScenarioHazards, win: Window
+) -> dict[str, tuple[np.ndarray, list[str]]]:
+    depth = np.asarray(_crop(sh.cloudburst.flood_depth, win).values, dtype=np.float32)
+    terrain = np.asarray(_crop(hz.rainflow.terrain, win).values)
+    level = np.where(depth > 0, terrain + depth, np.nan)
     return {"fd": (depth, ["max"]), "wl": (level.astype(np.float32), ["max"])}
 
 
@@ -515,18 +561,20 @@ def exposure(
         raise ParameterError(f"building_buffer_m={building_buffer_m!r} must be > 0 m")
     _grid_checks(hz)
     geoms = _prepare(features, id_field, hz.terrain)
-    static = zonal_stats(geoms, _static_layers(hz), template=hz.terrain)
+    win = _window(geoms, hz.terrain, pad_m=building_buffer_m or 0.0)
+    grid = _template(hz.terrain, win)
+    static = zonal_stats(geoms, _static_layers(hz, win), template=grid)
     vector = _flowpaths(geoms, hz.rainflow.flowpaths)
     vector["heating_zone"] = _heating_zone(geoms, heating_zones, zone_field)
     vector["nearest_planned_site_m"] = _nearest_site(geoms, planned_sites)
     buffered = geoms.buffer(building_buffer_m) if building_buffer_m is not None else None
     frames = []
     for name, sh in hz.scenarios.items():
-        stats = zonal_stats(geoms, _scenario_layers(sh), template=hz.terrain)
+        stats = zonal_stats(geoms, _scenario_layers(sh, win), template=grid)
         frame = _scenario_frame(stats, sh.groundwater is not None, geoms.index, static)
         frame = frame.join(vector)
         if buffered is not None:
-            b = zonal_stats(buffered, _buffer_layers(hz, sh), template=hz.terrain)
+            b = zonal_stats(buffered, _buffer_layers(hz, sh, win), template=grid)
             frame["flood_depth_max_buffer_m"] = b["fd_max"].to_numpy()
             frame["water_level_max_buffer_m"] = b["wl_max"].to_numpy()
         frame.insert(0, "scenario", name)

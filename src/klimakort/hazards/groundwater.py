@@ -42,7 +42,6 @@ import numpy as np
 import shapely
 import xarray as xr
 from pyproj import CRS
-from scipy.interpolate import CloughTocher2DInterpolator
 from scipy.spatial import Delaunay, QhullError
 
 from klimakort.errors import CRSError, GeometryError, InputError, NoDataError, ParameterError
@@ -237,6 +236,10 @@ class HeadSurface:
         tri._transform = _barycentric_transforms(tri.points, tri.simplices)
         object.__setattr__(self, "_tri", tri)
         if self.method == "cubic":
+            # imported here: scipy.interpolate takes ~0.4 s to import, and reading stored
+            # hazards (a report, a server restart) never interpolates
+            from scipy.interpolate import CloughTocher2DInterpolator
+
             cubic = CloughTocher2DInterpolator(tri, self.head, fill_value=np.nan)
             object.__setattr__(self, "_cubic", cubic)
 
