@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,13 +82,12 @@ def test_serve_answers_health_map_and_tiles(small_area: Path, tmp_path: Path) ->
     assert "writes enabled" in (tmp_path / "serve.log").read_text()
 
 
-@pytest.mark.slow
-def test_serve_without_heating_mains_has_candidates_and_notes(
+def _serve_without_mains(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Path, Any, list[object]]:
+    """The coarse sample without heating mains, and a ``serve`` CLI that records its apps."""
     import typer
     import uvicorn
-    from typer.testing import CliRunner
 
     from klimakort.cli import serve_cmds
     from klimakort.sample import write_sample
@@ -101,6 +101,16 @@ def test_serve_without_heating_mains_has_candidates_and_notes(
     app = typer.Typer()
     serve_cmds.register(app)
     app.command("noop")(lambda: None)
+    return toml, app, served
+
+
+@pytest.mark.slow
+def test_serve_without_heating_mains_has_candidates_and_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    toml, app, served = _serve_without_mains(tmp_path, monkeypatch)
     res = CliRunner().invoke(app, ["serve", str(toml), "-s", "2100"])
     assert res.exit_code == 0, res.output + repr(res.exception)
     out = " ".join(res.output.split())
@@ -111,22 +121,11 @@ def test_serve_without_heating_mains_has_candidates_and_notes(
 def test_a_restart_takes_candidates_and_their_notes_from_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import typer
-    import uvicorn
     from typer.testing import CliRunner
 
-    from klimakort.cli import serve_cmds
-    from klimakort.sample import write_sample
     from klimakort.suitability import workflow
 
-    toml = write_sample(tmp_path / "area", cell=16.0)
-    text = toml.read_text()
-    start = text.index("[layers.heating_mains]")
-    toml.write_text(text[:start] + text[text.index("\n[", start + 1) + 1 :])
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_kw: None)
-    app = typer.Typer()
-    serve_cmds.register(app)
-    app.command("noop")(lambda: None)
+    toml, app, _ = _serve_without_mains(tmp_path, monkeypatch)
     runs: list[str] = []
     real = workflow.run_suitability
 

@@ -326,7 +326,7 @@ def test_input_errors() -> None:
     flat = np.zeros((3, 3), dtype=np.uint8)
     one = np.zeros((3, 3), dtype=np.int32)
     one[1, 1] = 1
-    with pytest.raises(InputError, match="epsilon-filled"):
+    with pytest.raises(InputError, match="flats drained"):
         pour_points(flat, one, local_watersheds(flat, one), np.zeros((3, 3)))
     with pytest.raises(InputError, match="cycle"):
         topological_order(np.array([0, 2, 1]))

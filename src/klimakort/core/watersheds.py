@@ -1,8 +1,9 @@
 """Local watersheds, pour points and the flow network between bluespots.
 
-Works on ESRI D8 codes (see :mod:`klimakort.core.d8codes`) computed on a filled
-terrain *with a gradient across flats* (epsilon fill), so that water inside a full
-bluespot is routed to the place where it spills, and on bluespot labels from
+Works on ESRI D8 codes (see :mod:`klimakort.core.d8codes`) that drain every flat of the
+filled terrain towards its outlet (:func:`klimakort.core.flats.d8_flat_resolved`, or D8 on
+an epsilon-filled copy), so that water inside a full bluespot is routed to the place
+where it spills, and on bluespot labels from
 :func:`klimakort.core.bluespots.label_bluespots`.
 
 Definitions (they reproduce malstrøm's ``wsheds.tif``, ``pourpoints.json`` and
@@ -16,13 +17,13 @@ exit cell
     A bluespot cell whose D8 step leaves the bluespot for good: to a cell whose
     local watershed is not the bluespot's own, off the raster, into nodata, or the
     pit code ``0``. (Steps onto a cell whose flow comes back, e.g. an island a hair
-    above the spill level that the epsilon fill raised into the water surface, are
+    above the spill level that an epsilon fill raised into the water surface, are
     not exits.)
 pour point
     The exit cell where water leaves the bluespot when it is full: the exit cell
     with the shortest step (pit, then orthogonal, then diagonal), ties broken by
-    raster scan order. On an epsilon-filled DEM all exit cells of a bluespot drain
-    into one threshold cell, so the candidates are neighbours of that cell. There
+    raster scan order. With flats drained to their outlet all exit cells of a bluespot
+    drain into one threshold cell, so the candidates are neighbours of that cell. There
     is always one when the D8 directions have no cycle: the last bluespot cell on
     any flow path to an outlet is an exit cell.
 downstream bluespot
@@ -161,7 +162,8 @@ def local_watersheds(fdir: np.ndarray, labels: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     fdir : (ny, nx) uint8 array
-        ESRI D8 codes (``0`` = pit/outlet, ``255`` = nodata), from an epsilon-filled DEM.
+        ESRI D8 codes (``0`` = pit/outlet, ``255`` = nodata) that drain flats
+        (flat-resolved or epsilon-filled DEM).
     labels : (ny, nx) int array
         Bluespot ids (0 = none).
 
@@ -278,7 +280,7 @@ def _check_outlet_pour_points(
     if bad:
         raise InputError(
             f"bluespots {bad[:8]} drain to an inner pit/flat cell (D8 code 0 away from the "
-            "edge and nodata); compute fdir on an epsilon-filled DEM, not a flat-filled one"
+            "edge and nodata); compute fdir with the flats drained (core.flats.d8_flat_resolved)"
         )
 
 
@@ -290,7 +292,7 @@ def pour_points(
     Parameters
     ----------
     fdir : (ny, nx) uint8 array
-        ESRI D8 codes from an epsilon-filled DEM.
+        ESRI D8 codes that drain flats (flat-resolved or epsilon-filled DEM).
     labels : (ny, nx) int array
         Bluespot ids (0 = none).
     watersheds : (ny, nx) int array
@@ -325,7 +327,7 @@ def pour_points(
     if missing.size:
         raise InputError(
             f"bluespots {missing[:8].tolist()} have no cell whose D8 direction leaves them; "
-            "compute fdir on an epsilon-filled DEM and watersheds from the same fdir/labels"
+            "compute fdir with the flats drained and watersheds from the same fdir/labels"
         )
     _check_outlet_pour_points(fd, row, col, to_row)
     spill = np.full(n + 1, np.nan, dtype=np.float64)
