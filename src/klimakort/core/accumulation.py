@@ -29,63 +29,17 @@ _DC = DCOL.copy()
 _DONE = np.uint8(255)
 
 
-@njit(cache=True)
-def _accumulate(  # noqa: C901 - one tight kernel
-    fd: np.ndarray, weights: np.ndarray, cell_area: float, acc: np.ndarray
-) -> tuple[int, int]:
-    """Fill ``acc``; return (first invalid code or -1, number of unresolved valid cells)."""
-    nr, nc = fd.shape
-    k_of = np.empty(256, dtype=np.int64)  # -3 invalid, -2 nodata, -1 pit, 0..7
-    k_of[:] = -3
-    k_of[0] = -1
-    k_of[NODATA] = -2
-    for k in range(8):
-        k_of[_CODES[k]] = k
+@njit(cache=True, nogil=True)
+def _seed(fd: np.ndarray, weights: np.ndarray, cell_area: float, acc: np.ndarray) -> None:
+    """``acc`` = weight x cell area per valid cell (cell area without weights); NaN: nodata."""
     has_w = weights.shape[0] > 0
-    indeg = np.empty((nr, nc), dtype=np.uint8)
-    indeg[:] = 0
-    for r in range(nr):
-        for c in range(nc):
-            k = k_of[fd[r, c]]
-            if k == -3:
-                return int(fd[r, c]), 0
-            if k == -2:
+    for r in range(fd.shape[0]):
+        for c in range(fd.shape[1]):
+            if fd[r, c] == NODATA:
                 acc[r, c] = np.nan
                 continue
             w = weights[r, c] if has_w else 1.0
             acc[r, c] = 0.0 if np.isnan(w) else w * cell_area
-            if k >= 0:
-                rr = r + _DR[k]
-                cc = c + _DC[k]
-                if 0 <= rr < nr and 0 <= cc < nc and fd[rr, cc] != NODATA:
-                    indeg[rr, cc] += 1
-    for r0 in range(nr):
-        for c0 in range(nc):
-            if indeg[r0, c0] != 0 or fd[r0, c0] == NODATA:
-                continue
-            r = r0
-            c = c0
-            while True:
-                indeg[r, c] = _DONE
-                k = k_of[fd[r, c]]
-                if k < 0:
-                    break
-                rr = r + _DR[k]
-                cc = c + _DC[k]
-                if rr < 0 or rr >= nr or cc < 0 or cc >= nc or fd[rr, cc] == NODATA:
-                    break
-                acc[rr, cc] += acc[r, c]
-                indeg[rr, cc] -= 1
-                if indeg[rr, cc] != 0:
-                    break
-                r = rr
-                c = cc
-    unresolved = 0
-    for r in range(nr):
-        for c in range(nc):
-            if indeg[r, c] != _DONE and fd[r, c] != NODATA:
-                unresolved += 1
-    return -1, unresolved
 
 
 def flow_accumulation(
@@ -144,10 +98,13 @@ def flow_accumulation(
             raise InputError(f"weights must be numeric, got dtype {w.dtype}.")
         # one compiled specialisation: float64, C order (the empty "no weights" array too)
         w = np.ascontiguousarray(w, dtype=np.float64)
+    fd = np.ascontiguousarray(fd)
     acc = np.empty(fd.shape, dtype=np.float64)
     if fd.size == 0:
         return acc
-    bad_code, unresolved = _accumulate(np.ascontiguousarray(fd), w, float(cell_area), acc)
+    _seed(fd, w, float(cell_area), acc)
+    # the integer count's kernel, on float64 weights: one push-down for both flavours
+    bad_code, unresolved = count_kernel(fd, acc)
     if bad_code >= 0:
         raise InputError(
             f"fdir holds value {bad_code}, which is not an ESRI D8 code; "
