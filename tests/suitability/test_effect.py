@@ -16,7 +16,7 @@ from shapely.geometry import box
 
 from klimakort.core.d8codes import NODATA
 from klimakort.core.watersheds import trace_flow_path
-from klimakort.errors import GridMismatchError, ParameterError
+from klimakort.errors import CRSError, GridMismatchError, ParameterError
 from klimakort.hazards.cloudburst import cloudburst, route_event
 from klimakort.hydro.rainflow import Rainflow, rainflow
 from klimakort.suitability.effect import EFFECT_COLUMNS, add_cloudburst_effect, cloudburst_effect
@@ -194,6 +194,8 @@ def test_errors_and_empty(make_dem: MakeDem) -> None:
     other = make_dem(np.zeros((5, 10)), cell=CELL, x0=X0, y0=Y0).astype("uint8")
     with pytest.raises(GridMismatchError):
         cloudburst_effect(_sites([(2, 2, 1, 1)]), ev, other, bens)
+    with pytest.raises(CRSError, match="the sites"):
+        cloudburst_effect(_sites([(2, 2, 1, 1)]).to_crs(4326), ev, rf.flowdir, bens)
     with pytest.raises(ParameterError, match="depth_threshold_m"):
         cloudburst_effect(_sites([(2, 2, 1, 1)]), ev, rf.flowdir, bens, depth_threshold_m=0)
 

@@ -35,14 +35,13 @@ from pyproj import CRS
 from rasterio.windows import Window as RasterWindow
 
 from klimakort.errors import (
-    CRSError,
     GeometryError,
     GridMismatchError,
     InputError,
     ParameterError,
 )
 from klimakort.hazards.area import AreaHazards, ScenarioHazards
-from klimakort.io.raster import cell_size, check_same_grid
+from klimakort.io.raster import cell_size, check_same_grid, check_vector_crs
 from klimakort.io.vector import repair_geometries
 
 log = logging.getLogger(__name__)
@@ -188,19 +187,6 @@ class _WKBFeatureSource(FeatureSource):
         return self._wkt
 
 
-def _check_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, template: xr.DataArray, what: str) -> None:
-    if gdf.crs is None:
-        raise CRSError(f"{what} has no CRS; set it (klimakort never guesses a CRS)")
-    if template.rio.crs is None:
-        raise CRSError("the hazard rasters have no CRS")
-    if not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(template.rio.crs)):
-        raise CRSError(
-            f"{what} is in {CRS.from_user_input(gdf.crs).to_string()} but the rasters are in "
-            f"{CRS.from_user_input(template.rio.crs).to_string()}; reproject the features "
-            "(e.g. read them with klimakort.io.read_vector(crs=...))"
-        )
-
-
 def zonal_stats(
     geometries: gpd.GeoSeries,
     layers: Mapping[str, tuple[xr.DataArray | np.ndarray, Sequence[str]]],
@@ -237,7 +223,7 @@ def zonal_stats(
     ref = template if template is not None else (grids[0] if grids else None)
     if ref is None:
         raise InputError("zonal_stats needs a template grid when all layers are arrays")
-    _check_crs(geometries, ref, "the features")
+    check_vector_crs(geometries, ref, "the features")
     sources, ops = [], []
     for name, (raster, names) in layers.items():
         if isinstance(raster, xr.DataArray):
@@ -279,7 +265,7 @@ def _prepare(features: gpd.GeoDataFrame, id_field: str, template: xr.DataArray) 
         raise InputError(
             f"{id_field!r} must be unique; duplicated: {sorted(map(str, set(dup)))[:10]}"
         )
-    _check_crs(features, template, "the features")
+    check_vector_crs(features, template, "the features")
     geoms = features.geometry.to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
@@ -324,7 +310,7 @@ def _heating_zone(geoms: gpd.GeoSeries, zones: gpd.GeoDataFrame | None, field: s
         return out
     if field not in zones.columns:
         raise InputError(f"heating zones have no field {field!r}; pass zone_field=")
-    _check_crs(zones, _crs_template(geoms), "the heating zones")
+    check_vector_crs(zones, _crs_template(geoms), "the heating zones")
     zg = zones.geometry.to_numpy()
     fi, zi = shapely.STRtree(zg).query(geoms.to_numpy(), predicate="intersects")
     if not len(fi):
@@ -348,7 +334,7 @@ def _nearest_site(geoms: gpd.GeoSeries, sites: gpd.GeoDataFrame | None) -> np.nd
     out = np.full(len(geoms), np.nan)
     if sites is None or not len(sites) or not len(geoms):
         return out
-    _check_crs(sites, _crs_template(geoms), "the planned sites")
+    check_vector_crs(sites, _crs_template(geoms), "the planned sites")
     sg = sites.geometry.to_numpy()
     sg = sg[~(shapely.is_missing(sg) | shapely.is_empty(sg))]
     if not len(sg):

@@ -15,7 +15,7 @@ import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
@@ -27,6 +27,9 @@ from rasterio.enums import Resampling
 
 from klimakort.errors import CRSError, DataNotFoundError, GridMismatchError, InputError
 from klimakort.io.atomic import atomic_path
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: GDAL options scoped to klimakort's reads (never set globally)
 READ_ENV: dict[str, Any] = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
@@ -313,3 +316,29 @@ def write_cog(
             if rasterio.shutil.exists(scratch):
                 rasterio.shutil.delete(scratch)
     return dest
+
+
+def check_vector_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, grid: xr.DataArray, what: str) -> None:
+    """Raise :class:`CRSError` unless vector data and a raster share one CRS (never guessed).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame or GeoSeries
+        The features.
+    grid : xarray.DataArray
+        The raster (its ``.rio.crs``).
+    what : str
+        How the message names the features, e.g. ``"the sites"``.
+    """
+    from pyproj import CRS as ProjCRS
+
+    if gdf.crs is None:
+        raise CRSError(f"{what} has no CRS; set it (klimakort never guesses a CRS)")
+    if grid.rio.crs is None:
+        raise CRSError("the rasters have no CRS")
+    have, want = ProjCRS.from_user_input(gdf.crs), ProjCRS.from_user_input(grid.rio.crs)
+    if not have.equals(want):
+        raise CRSError(
+            f"{what} is in {have.to_string()} but the rasters are in {want.to_string()}; "
+            "reproject the features (e.g. read them with klimakort.io.read_vector(crs=...))"
+        )

@@ -58,7 +58,7 @@ from klimakort.core.fillspill import fill_spill
 from klimakort.core.interception import upstream_through_sites
 from klimakort.errors import ParameterError
 from klimakort.hazards.cloudburst import DEFAULT_DEPTH_CLASSES, EventRouting
-from klimakort.io.raster import check_same_grid
+from klimakort.io.raster import check_same_grid, check_vector_crs
 from klimakort.suitability.profiles import Benefits
 
 __all__ = ["EFFECT_COLUMNS", "EFFECT_VERSION", "add_cloudburst_effect", "cloudburst_effect"]
@@ -235,12 +235,15 @@ def cloudburst_effect(
     ------
     GridMismatchError
         ``fdir`` is not on the grid of the routing.
+    CRSError
+        The sites have no CRS or another one than the grid.
     ParameterError
         A threshold that is not a positive depth.
     """
     if not (math.isfinite(depth_threshold_m) and depth_threshold_m > 0):
         raise ParameterError(f"depth_threshold_m={depth_threshold_m} must be a depth > 0 m")
     check_same_grid(routing.grid, fdir, "flow directions vs the routed event")
+    check_vector_crs(sites, fdir, "the sites")
     grid = fdir
     n = len(sites)
     out = pd.DataFrame(index=sites.index, columns=list(EFFECT_COLUMNS), dtype=float)
