@@ -39,6 +39,7 @@ from klimakort.errors import InputError, NoDataError, ParameterError
 __all__ = [
     "FillSpill",
     "RunoffBudget",
+    "cell_runoff_mm",
     "fill_spill",
     "flood_depth",
     "water_levels",
@@ -76,6 +77,14 @@ def _check_number(name: str, value: float, lo: float, hi: float = math.inf) -> f
         rng = f">= {lo:g}" if hi == math.inf else f"in {lo:g}..{hi:g}"
         raise ParameterError(f"{name}={value!r} must be a finite number {rng}")
     return v
+
+
+def cell_runoff_mm(rain_mm: float, coefficient: float | np.ndarray, sewer_mm: float) -> np.ndarray:
+    """Surface runoff depth per cell, ``max(D * c - s, 0)`` mm (the formula of the module).
+
+    Parameters are checked by :func:`watershed_runoff`; here they are taken as given.
+    """
+    return np.maximum(rain_mm * np.asarray(coefficient, dtype=np.float64) - sewer_mm, 0.0)
 
 
 def watershed_runoff(
@@ -152,8 +161,9 @@ def watershed_runoff(
             )
     k = area / 1000.0
     cells = np.bincount(ids, minlength=n + 1).astype(np.float64)
-    effective = d * np.broadcast_to(c, ids.shape)  # mm that would run off without sewer
-    runoff_mm = np.maximum(effective - s, 0.0)
+    coeff = np.broadcast_to(c, ids.shape)
+    effective = d * coeff  # mm that would run off without sewer
+    runoff_mm = cell_runoff_mm(d, coeff, s)
     sewer_mm_cell = effective - runoff_mm  # = min(effective, s)
     runoff = np.bincount(ids, weights=runoff_mm, minlength=n + 1) * k
     sewer = np.bincount(ids, weights=sewer_mm_cell, minlength=n + 1) * k

@@ -54,7 +54,7 @@ import pandas as pd
 import xarray as xr
 from rasterio import features
 
-from klimakort.core.fillspill import fill_spill
+from klimakort.core.fillspill import cell_runoff_mm, fill_spill
 from klimakort.core.interception import upstream_through_sites
 from klimakort.errors import ParameterError
 from klimakort.hazards.cloudburst import DEFAULT_DEPTH_CLASSES, EventRouting
@@ -104,14 +104,13 @@ def _site_labels(sites: gpd.GeoDataFrame, grid: xr.DataArray) -> np.ndarray:
 def _cell_runoff(ev: EventRouting, c_after: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Runoff per cell (m³) with today's coefficient and with the measure's."""
     valid = ev.network.watersheds >= 0
-    c = np.broadcast_to(np.asarray(ev.coefficient, dtype=np.float64), valid.shape)
+    c = np.nan_to_num(np.broadcast_to(np.asarray(ev.coefficient, dtype=np.float64), valid.shape))
     k = ev.cell_area / 1000.0
-    before = np.where(valid, np.maximum(ev.rain_mm * np.nan_to_num(c) - ev.sewer_mm, 0.0), 0.0)
+    before = np.where(valid, cell_runoff_mm(ev.rain_mm, c, ev.sewer_mm), 0.0) * k
     if c_after is None:
-        return before * k, before * k
-    ca = np.minimum(np.nan_to_num(c), c_after)
-    after = np.where(valid, np.maximum(ev.rain_mm * ca - ev.sewer_mm, 0.0), 0.0)
-    return before * k, after * k
+        return before, before
+    ca = np.minimum(c, c_after)
+    return before, np.where(valid, cell_runoff_mm(ev.rain_mm, ca, ev.sewer_mm), 0.0) * k
 
 
 def _cells(labels: np.ndarray, ev: EventRouting, fdir: np.ndarray, c_after: float | None) -> _Cells:
