@@ -133,19 +133,38 @@ def run_whitebox(tif: Path, out: Path) -> tuple[float, int]:
 
 
 def _stage_table(records: list[dict[str, Any]], total: float) -> list[str]:
-    lines = [f"  {'stage':<42}{'s':>8}{'%':>7}{'peak RSS B/cell':>17}"]
-    staged = sum(float(r["seconds"]) for r in records)
-    for r in records:
-        sec = float(r["seconds"])
-        lines.append(
-            f"  {r['stage']:<42}{sec:>8.2f}{100 * sec / total:>6.1f}%"
-            f"{float(r['peak_rss_bytes']) / r['cells']:>17.1f}"
+    """Seconds, share of the wall and peak memory per stage; ``*`` ran on a worker thread.
+
+    Stages on worker threads overlap the main thread's, so the shares add up to more
+    than 100 %; the time outside every stage is the union of their intervals
+    (:func:`klimakort.hydro.timing.covered_seconds`) taken from the wall.
+    """
+    from klimakort.hydro.timing import StageRecord, covered_seconds
+
+    lines = [f"  {'stage (* = on a worker thread, overlapping)':<46}{'s':>8}{'%':>7}{'B/cell':>9}"]
+    recs = [
+        StageRecord(
+            str(r["stage"]),
+            float(r["seconds"]),
+            int(r["peak_rss_bytes"]),
+            float(r.get("start", 0.0)),
+            str(r.get("thread", "MainThread")),
         )
+        for r in records
+    ]
+    cells = records[0]["cells"] if records else 1
+    for r in sorted(recs, key=lambda r: r.start):
+        mark = "" if r.thread == "MainThread" else " *"
+        lines.append(
+            f"  {r.stage + mark:<46}{r.seconds:>8.2f}{100 * r.seconds / total:>6.1f}%"
+            f"{r.peak_rss_bytes / cells:>9.1f}"
+        )
+    staged = covered_seconds(recs)
     lines.append(
-        f"  {'(interpreter start, imports, exit)':<42}{total - staged:>8.2f}"
+        f"  {'(interpreter start, imports, exit)':<46}{total - staged:>8.2f}"
         f"{100 * (total - staged) / total:>6.1f}%"
     )
-    lines.append(f"  {'total (wall of the subprocess)':<42}{total:>8.2f}{100.0:>6.1f}%")
+    lines.append(f"  {'total (wall of the subprocess)':<46}{total:>8.2f}{100.0:>6.1f}%")
     return lines
 
 

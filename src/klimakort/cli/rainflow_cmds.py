@@ -7,7 +7,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-from klimakort.cli.progress import console, steps
+from klimakort.cli.progress import console, steps, timed_steps
 
 
 def rainflow_cmd(
@@ -72,7 +72,6 @@ def rainflow_cmd(
         rainflow,
         write_rainflow,
     )
-    from klimakort.hydro.timing import StageTimer
     from klimakort.io.raster import read_raster
 
     wanted = parse_products(products)
@@ -91,8 +90,7 @@ def rainflow_cmd(
     if chunks is not None:
         _tiled(dem, out, chunks, scheduler, params, bool(buildings or barriers or streams))
         return
-    with steps("Rain-flow analysis") as spinner:
-        say = StageTimer(spinner)
+    with timed_steps("Rain-flow analysis") as say:
         say("reading terrain")
         terrain = read_raster(dem)
         if buildings or barriers or streams:

@@ -72,7 +72,7 @@ def check_same_shape(**arrays: np.ndarray) -> None:
         )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _label_components(
     depth: np.ndarray,
 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
@@ -243,7 +243,7 @@ def n_bluespots(labels: np.ndarray) -> int:
     return int(labels.max())
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _properties(
     labels: np.ndarray, depth: np.ndarray, filled: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:

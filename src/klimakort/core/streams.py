@@ -33,7 +33,7 @@ _DROW = DROW.copy()
 _DCOL = DCOL.copy()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _compact_network(
     fdir: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,7 +75,7 @@ def _compact_network(
     return cells, down, indeg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def strahler_order(fdir: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Strahler stream order of every cell of a D8 stream network.
 
@@ -140,7 +140,7 @@ def strahler_order(fdir: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out.reshape((ny, nx))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def stream_segments(
     fdir: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,7 +238,7 @@ def segment_vertices(
     return vcells, vptr
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def carve_profiles(z: np.ndarray, seq: np.ndarray, ptr: np.ndarray, valid: np.ndarray) -> int:
     """Lower cells in place so each cell sequence has a non-increasing profile.
 
@@ -288,7 +288,7 @@ def carve_profiles(z: np.ndarray, seq: np.ndarray, ptr: np.ndarray, valid: np.nd
     return sweeps
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trace_segment(
     x0: float,
     y0: float,
@@ -337,7 +337,7 @@ def _trace_segment(
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def trace_lines(
     cols: np.ndarray, rows: np.ndarray, part_ptr: np.ndarray, ny: int, nx: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -107,7 +107,7 @@ def _check_fdir_labels(fdir: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     return np.ascontiguousarray(fd), np.ascontiguousarray(lab, dtype=np.int32)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _local_watersheds(
     fdir: np.ndarray, labels: np.ndarray, dr: np.ndarray, dc: np.ndarray
 ) -> tuple[np.ndarray, bool]:
@@ -217,7 +217,7 @@ class PourPoints:
         return len(self.row) - 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pour_points(
     fdir: np.ndarray,
     labels: np.ndarray,
@@ -469,7 +469,7 @@ def fill_rain_mm(volume: np.ndarray, watershed_area: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _walk(
     fdir: np.ndarray,
     labels: np.ndarray,
@@ -574,7 +574,7 @@ def flow_paths(fdir: np.ndarray, labels: np.ndarray, pour: PourPoints) -> list[n
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _walk_all(
     fdir: np.ndarray,
     labels: np.ndarray,

@@ -77,4 +77,4 @@ def mask_polygons(dem: xr.DataArray, polygons: gpd.GeoDataFrame) -> xr.DataArray
     )
     out = dem.where(~inside)
     out.attrs = {**dem.attrs, "masked": "sea"}
-    return out.rio.write_nodata(np.nan, encoded=False)
+    return out.rio.write_nodata(np.nan, encoded=False, inplace=True)  # out is a new array

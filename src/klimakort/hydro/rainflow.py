@@ -20,6 +20,7 @@ and GeoPackages, atomically.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -217,31 +218,68 @@ def rainflow(
         z = z.astype(np.float32)
     if not np.isfinite(z).any():
         raise NoDataError("the terrain model has no valid cells")
-    dx, dy = cell_size(dem)
-    src = _source(dem)
+    cell_size(dem)  # validates the grid before any work
 
     timer("filling depressions")
     filled = fill_depressions(z, flats="flat", inland_nodata=params.inland_nodata)
-    timer("bluespot labelling and properties")
-    depth = np.subtract(filled, z)  # NaN on nodata: the fill keeps it NaN
-    labels = label_bluespots(
-        depth,
+    timer.done()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rainflow") as pool:
+        out = _derive(dem, z, filled, params, want, timer, pool)
+    out.timings = _seconds(timer, n_before)
+    return out
+
+
+def _derive(
+    dem: xr.DataArray,
+    z: np.ndarray,
+    filled: np.ndarray,
+    params: RainflowParams,
+    want: frozenset[str],
+    timer: StageTimer,
+    pool: ThreadPoolExecutor,
+) -> Rainflow:
+    """Everything after the fill, independent stages side by side on ``pool``.
+
+    The kernels release the GIL, so on two cores D8 runs beside the bluespot
+    labelling, the watersheds beside the accumulation, and the polygons and flow
+    paths beside the pour points. Every task is deterministic: the result does not
+    depend on the order in which they finish.
+    """
+    dx, dy = cell_size(dem)
+    vectors = "bluespots_gpkg" in want
+    f_fdir = pool.submit(
+        timer.run,
+        "D8 flow directions",
+        d8_flat_resolved,
+        filled,
         dx,
         dy,
-        min_depth=params.min_depth,
-        min_cells=params.min_cells,
-        min_volume=params.min_volume,
+        inland_nodata=params.inland_nodata,
     )
-    props = bluespot_properties(labels, depth, filled, dx, dy)
-    del depth
-    timer("D8 flow directions")
-    fdir = d8_flat_resolved(filled, dx, dy, inland_nodata=params.inland_nodata)
-    timer("flow accumulation")
-    acc = upstream_area(fdir, dx * dy)
-    timer("watersheds")
-    ws = local_watersheds(fdir, labels)
-
-    attrs = {"source": f"klimakort rainflow of {src}", "params": str(asdict(params))}
+    with timer.task("bluespot labelling and properties"):
+        depth = np.subtract(filled, z)  # NaN on nodata: the fill keeps it NaN
+        labels = label_bluespots(
+            depth,
+            dx,
+            dy,
+            min_depth=params.min_depth,
+            min_cells=params.min_cells,
+            min_volume=params.min_volume,
+        )
+        props = bluespot_properties(labels, depth, filled, dx, dy)
+        del depth
+    attrs = {"source": f"klimakort rainflow of {_source(dem)}", "params": str(asdict(params))}
+    spots = like(dem, labels, name="bluespots", nodata=0, attrs={**attrs, "units": "bluespot id"})
+    f_spots = (
+        pool.submit(timer.run, "polygonising bluespots", label_polygons, spots, "bluespot_id")
+        if vectors and props.n
+        else None
+    )
+    fdir = f_fdir.result()
+    f_ws = pool.submit(timer.run, "watersheds", local_watersheds, fdir, labels)
+    with timer.task("flow accumulation"):
+        acc = upstream_area(fdir, dx * dy)
+    ws = f_ws.result()
     out = Rainflow(
         terrain=dem,
         filled=like(dem, filled, name="filled", attrs={**attrs, "units": "m DVR90"}),
@@ -253,32 +291,41 @@ def rainflow(
             attrs={**attrs, "units": "ESRI D8 code"},
         ),
         accumulation=like(dem, acc, name="accumulation", attrs={**attrs, "units": "m2"}),
-        bluespots=like(
-            dem, labels, name="bluespots", nodata=0, attrs={**attrs, "units": "bluespot id"}
-        ),
+        bluespots=spots,
         watersheds=like(
             dem, ws, name="watersheds", nodata=-1, attrs={**attrs, "units": "bluespot id"}
         ),
         bluespot_table=gpd.GeoDataFrame(),
-        watershed_polygons=gpd.GeoDataFrame(),
+        watershed_polygons=gpd.GeoDataFrame(
+            {"bluespot_id": np.zeros(0, dtype=np.int64)}, geometry=[], crs=dem.rio.crs
+        ),
         network=gpd.GeoDataFrame(),
         flowpaths=_empty_flowpaths(dem),
         params=params,
     )
-    vectors = "bluespots_gpkg" in want
-    out.bluespot_table, out.network = _bluespot_table(out, props, filled, timer, vectors)
-    if vectors:
-        timer("polygonising watersheds")
-        out.watershed_polygons = _watershed_polygons(out)
-    else:
-        out.watershed_polygons = gpd.GeoDataFrame(
-            {"bluespot_id": np.zeros(0, dtype=np.int64)}, geometry=[], crs=dem.rio.crs
+    f_sheds = (
+        pool.submit(timer.run, "polygonising watersheds", _watershed_polygons, out)
+        if vectors
+        else None
+    )
+    f_paths = (
+        pool.submit(
+            timer.run,
+            "flow-path vectorisation",
+            flow_paths,
+            out.flowdir,
+            out.accumulation,
+            params.stream_threshold_m2,
         )
-    if "flowpaths" in want:
-        timer("flow-path vectorisation")
-        out.flowpaths = flow_paths(out.flowdir, out.accumulation, params.stream_threshold_m2)
-    timer.done()
-    out.timings = _seconds(timer, n_before)
+        if "flowpaths" in want
+        else None
+    )
+    with timer.task("pour points and network"):
+        out.bluespot_table, out.network = _bluespot_table(out, props, filled, vectors, f_spots)
+    if f_sheds is not None:
+        out.watershed_polygons = f_sheds.result()
+    if f_paths is not None:
+        out.flowpaths = f_paths.result()
     return out
 
 
@@ -296,9 +343,17 @@ def _empty_flowpaths(dem: xr.DataArray) -> gpd.GeoDataFrame:
 
 
 def _bluespot_table(
-    rf: Rainflow, props: BluespotProperties, filled: np.ndarray, say: Progress, vectors: bool
+    rf: Rainflow,
+    props: BluespotProperties,
+    filled: np.ndarray,
+    vectors: bool,
+    polygons: Future[gpd.GeoDataFrame] | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    say("pour points and network")
+    """The bluespot table (one row per bluespot) and the spill network.
+
+    ``polygons`` is the running (or finished) polygonisation of the bluespots; its
+    geometries are joined when ``vectors`` is set.
+    """
     labels = np.asarray(rf.bluespots.values)
     fdir = np.asarray(rf.flowdir.values)
     ws = np.asarray(rf.watersheds.values)
@@ -334,11 +389,9 @@ def _bluespot_table(
         }
     )
     lines = np.full(n, None, dtype=object)
-    if vectors:
+    if vectors and polygons is not None:
         lines = _spill_lines(fdir, labels, pour, t)
-        say("polygonising bluespots")
-        polys = label_polygons(rf.bluespots, "bluespot_id")
-        table = table.merge(polys, on="bluespot_id", how="left")
+        table = table.merge(polygons.result(), on="bluespot_id", how="left")
     else:
         table["geometry"] = None
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
@@ -452,34 +505,43 @@ def write_rainflow(
     for name, (da, units, desc) in rasters.items():
         if name not in want:
             continue
-        timer(f"writing {name}.tif")
-        written[name] = write_cog(
-            da,
-            out / f"{name}.tif",
-            units=units,
-            source=f"klimakort rainflow of {src}",
-            description=desc,
-            extra_tags={"params": str(asdict(rf.params))},
-        )
-    if "bluespots_gpkg" in want:
-        timer("writing bluespots.gpkg")
-        gpkg = out / "bluespots.gpkg"
-        write_layers(
-            gpkg,
-            {
-                "bluespots": (rf.bluespot_table, "MultiPolygon"),
-                "pour_points": (_pour_point_layer(rf.bluespot_table), "Point"),
-                "watersheds": (rf.watershed_polygons, "MultiPolygon"),
-                "network": (rf.network, "LineString"),
-            },
-        )
-        written["bluespots_gpkg"] = gpkg
-    if "flowpaths" in want:
-        timer("writing flowpaths.gpkg")
-        written["flowpaths"] = write_vector(rf.flowpaths, out / "flowpaths.gpkg", layer="flowpaths")
+        with timer.task(f"writing {name}.tif"):
+            written[name] = write_cog(
+                da,
+                out / f"{name}.tif",
+                units=units,
+                source=f"klimakort rainflow of {src}",
+                description=desc,
+                extra_tags={"params": str(asdict(rf.params))},
+            )
+    written.update(_write_vectors(rf, out, want, timer))
     timer.done()
     for stage, sec in _seconds(timer, n_before).items():
         rf.timings[stage] = rf.timings.get(stage, 0.0) + sec
+    return written
+
+
+def _write_vectors(
+    rf: Rainflow, out: Path, want: frozenset[str], timer: StageTimer
+) -> dict[str, Path]:
+    written: dict[str, Path] = {}
+    if "bluespots_gpkg" in want:
+        with timer.task("writing bluespots.gpkg"):
+            gpkg = out / "bluespots.gpkg"
+            write_layers(
+                gpkg,
+                {
+                    "bluespots": (rf.bluespot_table, "MultiPolygon"),
+                    "pour_points": (_pour_point_layer(rf.bluespot_table), "Point"),
+                    "watersheds": (rf.watershed_polygons, "MultiPolygon"),
+                    "network": (rf.network, "LineString"),
+                },
+            )
+        written["bluespots_gpkg"] = gpkg
+    if "flowpaths" in want:
+        with timer.task("writing flowpaths.gpkg"):
+            path = write_vector(rf.flowpaths, out / "flowpaths.gpkg", layer="flowpaths")
+        written["flowpaths"] = path
     return written
 
 

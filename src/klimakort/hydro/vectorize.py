@@ -31,7 +31,7 @@ _ARJ = np.array([0, -1, -1, 0], dtype=np.int64)
 _SIDE = np.array([4, 2, 1, 8], dtype=np.uint8)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow32(a: np.ndarray, need: int) -> np.ndarray:
     if need <= a.shape[0]:
         return a
@@ -40,7 +40,7 @@ def _grow32(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _emit(
     ptr: np.ndarray,
     rlab: np.ndarray,
@@ -70,7 +70,7 @@ def _emit(
     return ptr, rlab, rarea, rcell, nring + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _trace_rings(  # noqa: C901 - one tight kernel
     lab: np.ndarray,
     di: np.ndarray,

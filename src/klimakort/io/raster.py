@@ -159,9 +159,12 @@ def _wrap(
     ys = transform.f + transform.e * (np.arange(ny) + 0.5)
     da = xr.DataArray(data, dims=("y", "x"), coords={"y": ys, "x": xs}, name=name)
     da.attrs.update(attrs)
-    da = da.rio.write_crs(crs).rio.write_transform(transform)
+    # in place: the array is ours, and rioxarray's default deep-copies the data on
+    # every call (three copies of a 16 M cell raster cost ~0.5 s and 200 MB of churn)
+    da.rio.write_crs(crs, inplace=True)
+    da.rio.write_transform(transform, inplace=True)
     if nodata is not None:
-        da = da.rio.write_nodata(nodata, encoded=False)
+        da.rio.write_nodata(nodata, encoded=False, inplace=True)
     return da
 
 

@@ -135,8 +135,9 @@ class SampleGrid:
             name=name,
             attrs={"units": units, "source": SOURCE, "synthetic": "true", **attrs},
         )
-        da = da.rio.write_crs(CRS).rio.write_transform(self.transform)
-        return da.rio.write_nodata(np.nan, encoded=False)
+        da.rio.write_crs(CRS, inplace=True)
+        da.rio.write_transform(self.transform, inplace=True)
+        return da.rio.write_nodata(np.nan, encoded=False, inplace=True)
 
 
 def quantise(values: np.ndarray, step: float) -> np.ndarray:

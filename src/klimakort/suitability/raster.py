@@ -197,7 +197,8 @@ class SuitabilityResult:
             coords={"constraint": names, "y": self.mask.y, "x": self.mask.x},
             name="fails",
         )
-        return da.rio.write_crs(self.mask.rio.crs).rio.write_transform(self.mask.rio.transform())
+        da.rio.write_crs(self.mask.rio.crs, inplace=True)
+        return da.rio.write_transform(self.mask.rio.transform(), inplace=True)
 
     def write(self, path: str | Path) -> Path:
         """Write the weighted score as a COG (``suitability.tif``), atomically."""
