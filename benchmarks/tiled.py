@@ -117,6 +117,15 @@ def write_huge_dem(path: Path, size: int, block: int = 4000) -> None:
                 dst.write(z, 1, window=((r0, r0 + h), (c0, c0 + w)))
 
 
+def _stamp(t0: float):  # type: ignore[no-untyped-def]
+    """A progress callback printing each step with the seconds since ``t0`` (long runs)."""
+
+    def say(message: str) -> None:
+        print(f"  [{time.perf_counter() - t0:7.1f} s] {message}", flush=True)
+
+    return say
+
+
 def in_memory(z: np.ndarray, params) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     from klimakort.core.accumulation import upstream_area
     from klimakort.core.bluespots import label_bluespots
@@ -215,7 +224,7 @@ def main() -> None:
             RssSampler() as rss,
         ):
             t = time.perf_counter()
-            res = rainflow_tiled(dem_path, tmp / "out", chunks, params, client)
+            res = rainflow_tiled(dem_path, tmp / "out", chunks, params, client, progress=_stamp(t))
             total = time.perf_counter() - t
         print(
             f"dask ({args.workers} workers, chunks {chunks}):",

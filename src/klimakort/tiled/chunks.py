@@ -55,6 +55,26 @@ class ChunkGrid:
         rows, cols = self.rows, self.cols
         return int(rows[i]), int(rows[i + 1]), int(cols[j]), int(cols[j + 1])
 
+    def readers(self, t: int, sides: tuple[bool, bool, bool, bool]) -> list[int]:
+        """The chunks whose :meth:`Lines.ring` holds cells of chunk ``t``'s changed
+        (top, bottom, left, right) strips: the three chunks above a changed top row,
+        below a changed bottom row, left of a changed left column, right of a changed
+        right column (a strip's end cells are the corner cells of the diagonal chunks).
+        """
+        ntr, ntc = self.shape
+        i, j = divmod(t, ntc)
+        top, bottom, left, right = sides
+        out: set[int] = set()
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                ii, jj = i + di, j + dj
+                if not (di or dj) or not (0 <= ii < ntr and 0 <= jj < ntc):
+                    continue
+                vertical = (di < 0 and top) or (di > 0 and bottom)
+                if vertical or (dj < 0 and left) or (dj > 0 and right):
+                    out.add(ii * ntc + jj)
+        return sorted(out)
+
     def neighbours(self, t: int) -> list[int]:
         """The up to 8 chunks around chunk ``t``."""
         ntr, ntc = self.shape
@@ -124,20 +144,28 @@ class Lines:
 
     def put(self, t: int, strips: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> bool:
         """Store chunk ``t``'s (top, bottom, left, right) strips; True if any value changed."""
+        return any(self.put_sides(t, strips))
+
+    def put_sides(
+        self, t: int, strips: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    ) -> tuple[bool, bool, bool, bool]:
+        """:meth:`put`, telling which of the (top, bottom, left, right) strips changed."""
         r0, r1, c0, c1 = self.grid.window(t)
-        changed = False
-        for line, key, sl, vals in (
-            (self.rows, r0, slice(c0, c1), strips[0]),
-            (self.rows, r1 - 1, slice(c0, c1), strips[1]),
-            (self.cols, c0, slice(r0, r1), strips[2]),
-            (self.cols, c1 - 1, slice(r0, r1), strips[3]),
+        changed = [False, False, False, False]
+        for side, (line, key, sl, vals) in enumerate(
+            (
+                (self.rows, r0, slice(c0, c1), strips[0]),
+                (self.rows, r1 - 1, slice(c0, c1), strips[1]),
+                (self.cols, c0, slice(r0, r1), strips[2]),
+                (self.cols, c1 - 1, slice(r0, r1), strips[3]),
+            )
         ):
             if key in line:
                 old = line[key][sl]
                 if not np.array_equal(old, vals):
-                    changed = True
+                    changed[side] = True
                     old[...] = vals
-        return changed
+        return changed[0], changed[1], changed[2], changed[3]
 
     def ring(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Values of the cells around chunk ``t``: (top, bottom) rows of length w + 2 and

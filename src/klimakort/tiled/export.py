@@ -12,6 +12,7 @@ import zarr
 from affine import Affine
 
 from klimakort.io.atomic import atomic_path
+from klimakort.io.raster import COG_COMPRESS, COG_LEVEL
 
 __all__ = ["export_cog"]
 
@@ -33,7 +34,9 @@ def export_cog(
 
     The values go first into a tiled GeoTIFF beside the destination, a band of rows
     at a time, which GDAL's COG driver then copies (overviews included) with bounded
-    memory.
+    memory. The COG is compressed as the in-memory products are
+    (:data:`klimakort.io.raster.COG_COMPRESS` at :data:`~klimakort.io.raster.COG_LEVEL`),
+    so a tiled and an in-memory run write the same kind of file.
     """
     arr = zarr.open_array(store, mode="r")
     ny, nx = arr.shape
@@ -70,7 +73,8 @@ def export_cog(
                     stage,
                     tmp,
                     driver="COG",
-                    compress="DEFLATE",
+                    compress=COG_COMPRESS,
+                    level=COG_LEVEL,
                     predictor="3" if is_float else "2",
                     blocksize=_BLOCK,
                     overviews="AUTO",

@@ -6,9 +6,16 @@ that span several chunks are exact after an iteration: every chunk is resolved w
 the distances its neighbours published for their border cells as seeds of its halo,
 and chunks whose neighbours' borders changed run again, until no border value
 changes (a Bellman-Ford over chunks: distances only decrease towards the true ones).
+
+Every run of a chunk writes its codes. A chunk runs again in the round after any of
+the border strips its halo reads changed, so when no strip changes any more, the last
+codes written by every chunk were computed from the final halo: there is no extra
+pass. Only the chunks that read a changed strip run again (not all eight neighbours).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -88,27 +95,36 @@ def flowdir_chunks(
     res = run(
         flat_chunk,
         [
-            (filled_path, grid.window(t), raster, inv, edge_outlets, None, None)
+            (filled_path, grid.window(t), raster, inv, edge_outlets, None, out_path)
             for t in range(grid.n)
         ],
     )
     has_flat = [r[1] > 0 for r in res]
-    changed = {t for t, r in enumerate(res) if lines.put(t, r[0])}
+    todo = _readers(grid, lines, range(grid.n), res, has_flat)
     rounds = 1
-    while changed:
-        todo = sorted({u for t in changed for u in grid.neighbours(t) if has_flat[u]})
+    while todo:
         args = [
-            (filled_path, grid.window(u), raster, inv, edge_outlets, lines.ring(u), None)
+            (filled_path, grid.window(u), raster, inv, edge_outlets, lines.ring(u), out_path)
             for u in todo
         ]
         res = run(flat_chunk, args)
-        changed = {u for u, r in zip(todo, res, strict=True) if lines.put(u, r[0])}
+        todo = _readers(grid, lines, todo, res, has_flat)
         rounds += 1
-    run(
-        flat_chunk,
-        [
-            (filled_path, grid.window(t), raster, inv, edge_outlets, lines.ring(t), out_path)
-            for t in range(grid.n)
-        ],
-    )
     return rounds
+
+
+def _readers(
+    grid: ChunkGrid,
+    lines: Lines,
+    ran: Sequence[int] | range,
+    res: list[tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]],
+    has_flat: list[bool],
+) -> list[int]:
+    """Publish the strips of the chunks that ran; the chunks with flats that read a
+    changed strip (they run in the next round)."""
+    out: set[int] = set()
+    for t, r in zip(ran, res, strict=True):
+        sides = lines.put_sides(t, r[0])
+        if any(sides):
+            out.update(u for u in grid.readers(t, sides) if has_flat[u])
+    return sorted(out)
