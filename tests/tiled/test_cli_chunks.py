@@ -31,11 +31,16 @@ def test_rainflow_chunks(tmp_path: Path, make_dem, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     for name in ("filled", "flowdir", "accumulation", "bluespots", "watersheds"):
         assert f"{name}.tif" in out
+    assert "bluespots.gpkg" in out
     with rasterio.open(tmp_path / "dem.tif") as src:
         z = src.read(1)
     with rasterio.open(tmp_path / "rf" / "flowdir.tif") as src:
         got = src.read(1)
     want = d8_flat_resolved(fill_depressions(z, flats="flat"), 2.0, 2.0)
     np.testing.assert_array_equal(got, want)
+    rasters_only = [*argv[:-1], str(tmp_path / "rf2"), "--no-vectors"]
+    assert run([*rasters_only, "--chunks", "16", "--scheduler", "synchronous"]) == 0
+    assert "bluespots.gpkg" not in capsys.readouterr().out
+    assert not (tmp_path / "rf2" / "bluespots.gpkg").exists()
     code = run([*argv, "--chunks", "16", "--buildings", str(tmp_path / "b.gpkg")])
     assert code != 0 and "--chunks" in capsys.readouterr().err

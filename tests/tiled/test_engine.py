@@ -118,7 +118,9 @@ def test_distributed_local_cluster(tmp_path: Path) -> None:
     z = straddling_dem()[:150, :150].copy()
     da = _da(z, 2.0)
     with (
-        LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster,
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
         Client(cluster) as client,
     ):
         res = rainflow_tiled(da, tmp_path, 48, RainflowParams(), client)

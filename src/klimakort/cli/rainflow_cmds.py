@@ -35,7 +35,10 @@ def rainflow_cmd(
     ] = "outlet",
     chunks: Annotated[
         int | None,
-        typer.Option(help="Run tiled on Dask with chunks of N x N cells (rasters only)."),
+        typer.Option(
+            help="Run tiled on Dask with chunks of N x N cells (the rasters and the "
+            "bluespots/pour_points layers of bluespots.gpkg)."
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -88,7 +91,8 @@ def rainflow_cmd(
         inland_nodata=cast(Literal["outlet", "barrier"], inland_nodata),  # validated there
     )
     if chunks is not None:
-        _tiled(dem, out, chunks, scheduler, params, bool(buildings or barriers or streams))
+        burn = bool(buildings or barriers or streams)
+        _tiled(dem, out, chunks, scheduler, params, burn, "bluespots_gpkg" in wanted)
         return
     with timed_steps("Rain-flow analysis") as say:
         say("reading terrain")
@@ -117,9 +121,15 @@ def rainflow_cmd(
 
 
 def _tiled(
-    dem: Path, out: Path, chunks: int, scheduler: str | None, params: object, burn: bool
+    dem: Path,
+    out: Path,
+    chunks: int,
+    scheduler: str | None,
+    params: object,
+    burn: bool,
+    vectors: bool,
 ) -> None:
-    """``rainflow --chunks``: the rasters of :func:`klimakort.tiled.rainflow_tiled`."""
+    """``rainflow --chunks``: the products of :func:`klimakort.tiled.rainflow_tiled`."""
     from klimakort.errors import ParameterError
     from klimakort.tiled import rainflow_tiled
 
@@ -129,7 +139,7 @@ def _tiled(
             "or run without --chunks"
         )
     with steps("Rain-flow analysis (tiled on Dask)") as say:
-        res = rainflow_tiled(dem, out, chunks, params, scheduler, progress=say)
+        res = rainflow_tiled(dem, out, chunks, params, scheduler, progress=say, vectors=vectors)
     console.print(f"{res.n_bluespots} bluespots on {res.shape[0]} x {res.shape[1]} cells")
     for path in res.files.values():
         typer.echo(str(path))

@@ -231,8 +231,15 @@ def label_polygons(labels: xr.DataArray, id_name: str) -> gpd.GeoDataFrame:
     )
 
 
-def _polygons(values: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
-    """(geometries, ids) of the positive labels of ``values`` on the affine ``t``."""
+def _polygons(
+    values: np.ndarray, t: object, offset: tuple[int, int] = (0, 0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(geometries, ids) of the positive labels of ``values`` on the affine ``t``.
+
+    ``offset`` (row, column) places ``values`` inside a larger raster whose transform
+    is ``t``: vertices are computed from the raster's own corner indices, so pieces
+    traced on neighbouring windows share their border vertices bit for bit.
+    """
     vi, vj, ptr, rlab, rarea, rcell, nv, nring = _trace_rings(
         values, _DI, _DJ, _ALI, _ALJ, _ARI, _ARJ, _SIDE
     )
@@ -240,8 +247,8 @@ def _polygons(values: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
     ptr, rlab, rarea, rcell = ptr[: nring + 1], rlab[:nring], rarea[:nring], rcell[:nring]
     a, b, c, d, e, f = (float(getattr(t, k)) for k in "abcdef")
-    ii = vi[:nv].astype(np.float64)
-    jj = vj[:nv].astype(np.float64)
+    ii = vi[:nv].astype(np.float64) + offset[0]
+    jj = vj[:nv].astype(np.float64) + offset[1]
     xs = a * jj + b * ii + c
     ys = d * jj + e * ii + f
     del ii, jj
@@ -249,7 +256,10 @@ def _polygons(values: np.ndarray, t: object) -> tuple[np.ndarray, np.ndarray]:
     rings = np.asarray(shapely.linearrings(xs, ys, indices=ring_of_vertex))
     del xs, ys, ring_of_vertex
     shell = rarea < 0
-    owner = _ring_owner(rings, shell, rlab, rcell, values.shape[1], (a, b, c, d, e, f))
+    # the window's own transform for the cell centres of the owner test
+    cw = a * offset[1] + b * offset[0] + c
+    fw = d * offset[1] + e * offset[0] + f
+    owner = _ring_owner(rings, shell, rlab, rcell, values.shape[1], (a, b, cw, d, e, fw))
     # polygons: each shell first, then its holes
     order = np.lexsort((~shell, owner))
     poly_of_ring = np.cumsum(shell[order]) - 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,23 +288,49 @@ def write_layers(path: PathLike, layers: dict[str, tuple[gpd.GeoDataFrame, str |
     Path
         The written file.
     """
+    return write_layer_batches(path, {k: ([gdf], gt) for k, (gdf, gt) in layers.items()})
+
+
+def write_layer_batches(
+    path: PathLike, layers: dict[str, tuple[Iterable[gpd.GeoDataFrame], str | None]]
+) -> Path:
+    """:func:`write_layers` with every layer given as batches, appended in order.
+
+    The batches of a layer share one schema; they may come from a generator, so a
+    layer larger than memory is written a batch at a time. The file appears only
+    when every layer is complete (atomic rename).
+
+    Raises
+    ------
+    CRSError
+        A batch has no CRS.
+    InputError
+        A layer has no batch at all (its schema is unknown).
+    """
     dest = Path(path)
     with atomic_path(dest) as tmp, _gpkg_write_config():
-        for name, (gdf, geom_type) in layers.items():
-            if gdf.crs is None:
-                raise CRSError(f"refusing to write layer {name!r}: it has no CRS")
-            plain = gdf.copy()
-            plain.attrs = {}
-            if len(plain) and geom_type:
-                plain = plain.set_geometry(_promote(plain.geometry, geom_type))
-            kwargs = {"geometry_type": geom_type} if geom_type else {}
-            pyogrio.write_dataframe(
-                plain,
-                tmp,
-                layer=name,
-                driver="GPKG",
-                append=tmp.exists(),
-                use_arrow=_ARROW,
-                **kwargs,
-            )
+        for name, (batches, geom_type) in layers.items():
+            wrote = False
+            for gdf in batches:
+                if wrote and gdf.empty:
+                    continue
+                if gdf.crs is None:
+                    raise CRSError(f"refusing to write layer {name!r}: it has no CRS")
+                plain = gdf.copy(deep=False)
+                plain.attrs = {}
+                if len(plain) and geom_type:
+                    plain = plain.set_geometry(_promote(plain.geometry, geom_type))
+                kwargs = {"geometry_type": geom_type} if geom_type else {}
+                pyogrio.write_dataframe(
+                    plain,
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    append=tmp.exists(),
+                    use_arrow=_ARROW,
+                    **kwargs,
+                )
+                wrote = True
+            if not wrote:
+                raise InputError(f"layer {name!r} has no batch to write (its schema is unknown)")
     return dest

@@ -30,6 +30,7 @@ from klimakort.tiled.export import export_cog
 from klimakort.tiled.fill import fill_chunks
 from klimakort.tiled.flats import flowdir_chunks
 from klimakort.tiled.labels import BluespotFilter, label_chunks
+from klimakort.tiled.vectors import write_bluespots_gpkg
 from klimakort.tiled.watersheds import watershed_chunks
 
 __all__ = ["TiledResult", "open_dem", "rainflow_tiled"]
@@ -106,6 +107,7 @@ def rainflow_tiled(
     *,
     progress: Callable[[str], None] | None = None,
     keep_stores: bool = False,
+    vectors: bool = True,
 ) -> TiledResult:
     """Rain-flow rasters of a DEM, chunk by chunk on Dask, bit-identical to in memory.
 
@@ -116,7 +118,7 @@ def rainflow_tiled(
         backed) with a projected CRS; NaN = nodata.
     out_dir : path
         Output folder: ``filled.tif``, ``flowdir.tif``, ``accumulation.tif``,
-        ``bluespots.tif``, ``watersheds.tif`` (COGs).
+        ``bluespots.tif``, ``watersheds.tif`` (COGs) and ``bluespots.gpkg``.
     chunks : int
         Chunk side in cells (8 .. 16000).
     params : klimakort.hydro.rainflow.RainflowParams, optional
@@ -128,6 +130,10 @@ def rainflow_tiled(
         Receives a message at the start of each step.
     keep_stores : bool
         Keep the Zarr stores (``out_dir/.tiled-*``) instead of deleting them.
+    vectors : bool
+        Also write ``bluespots.gpkg`` (layers ``bluespots`` with the polygons and the
+        table of the in-memory run, and ``pour_points``; see
+        :mod:`klimakort.tiled.vectors`).
 
     Returns
     -------
@@ -201,6 +207,13 @@ def rainflow_tiled(
             say("watersheds")
             watershed_chunks(run, grid, st["flowdir"], st["bluespots"], st["watersheds"])
             lap("watersheds")
+            gpkg: dict[str, Path] = {}
+            if vectors:
+                say("bluespot table and polygons")
+                gpkg["bluespots_gpkg"], _table = write_bluespots_gpkg(
+                    run, grid, st, nb, transform, crs, out / "bluespots.gpkg", say
+                )
+                lap("bluespot table and polygons")
             say("writing COGs")
             src = str(da.attrs.get("source_path", da.name or "terrain"))
             names = list(PRODUCTS)
@@ -221,7 +234,7 @@ def rainflow_tiled(
                 )
                 for name, (_dt, nod, units, desc) in PRODUCTS.items()
             ]
-            files = dict(zip(names, run(_export, exports), strict=True))
+            files = dict(zip(names, run(_export, exports), strict=True)) | gpkg
             lap("export")
     finally:
         if not keep_stores:
