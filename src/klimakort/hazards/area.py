@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -26,19 +27,15 @@ import xarray as xr
 
 from klimakort.config.area import AreaConfig
 from klimakort.errors import ConfigError
-from klimakort.hazards.cloudburst import CloudburstResult, cloudburst, write_cloudburst
-from klimakort.hazards.groundwater import (
-    GroundwaterResult,
-    HeadSurface,
-    groundwater_depth,
-    head_surface_from_vector,
-)
 from klimakort.hazards.scenarios import Scenario, load_scenario
-from klimakort.hazards.sealevel import SeaLevelResult, sealevel_analysis
-from klimakort.hydro.area import run_area_rainflow
-from klimakort.hydro.rainflow import Rainflow
 from klimakort.io.raster import check_same_grid, read_raster, write_cog
 from klimakort.io.vector import read_vector, write_vector
+
+if TYPE_CHECKING:  # the kernels load only when hazards are computed, not to read a store
+    from klimakort.hazards.cloudburst import CloudburstResult
+    from klimakort.hazards.groundwater import GroundwaterResult, HeadSurface
+    from klimakort.hazards.sealevel import SeaLevelResult
+    from klimakort.hydro.rainflow import Rainflow
 
 Progress = Callable[[str], None]
 
@@ -102,6 +99,8 @@ def _head(cfg: AreaConfig, dem: xr.DataArray) -> xr.DataArray | HeadSurface | No
         return head
     if not gw.field:
         raise ConfigError(f"groundwater.field: name the head field of {gw.path.name}")
+    from klimakort.hazards.groundwater import head_surface_from_vector
+
     return head_surface_from_vector(read_vector(gw.path, crs=cfg.crs, layer=gw.layer), gw.field)
 
 
@@ -155,6 +154,8 @@ def compute_hazards(
     say("reading terrain, sea, barriers, groundwater and imperviousness")
     dem = read_raster(cfg.terrain.path, expected_crs=cfg.crs)
     sea = _layer(cfg, "sea")
+    from klimakort.hydro.area import run_area_rainflow
+
     rf = run_area_rainflow(cfg, progress=say, terrain=dem, sea=sea)
     out = AreaHazards(area=cfg, terrain=dem, rainflow=rf, options=options)
     out.scenarios.update(compute_scenarios(cfg, dem, rf, loaded, options, say, sea=sea))
@@ -200,6 +201,10 @@ def compute_scenarios(
     dict
         Scenario name -> :class:`ScenarioHazards`, in the order given.
     """
+    from klimakort.hazards.cloudburst import cloudburst
+    from klimakort.hazards.groundwater import groundwater_depth
+    from klimakort.hazards.sealevel import sealevel_analysis
+
     say = progress or (lambda _m: None)
     if sea is None:
         sea = _layer(cfg, "sea")
@@ -238,6 +243,8 @@ def write_hazards(
     dict
         ``"SCENARIO/product"`` -> path.
     """
+    from klimakort.hazards.cloudburst import write_cloudburst
+
     say = progress or (lambda _m: None)
     out = Path(out_dir)
     written: dict[str, Path] = {}
