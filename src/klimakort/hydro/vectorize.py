@@ -104,6 +104,15 @@ def _trace_rings(  # noqa: C901 - one tight kernel
             k = lab[r, c]
             if k <= 0:
                 continue
+            if (
+                0 < r < ny - 1
+                and 0 < c < nx - 1
+                and lab[r - 1, c] == k
+                and lab[r + 1, c] == k
+                and lab[r, c - 1] == k
+                and lab[r, c + 1] == k
+            ):
+                continue  # an inner cell: no boundary side
             for s in range(4):
                 bit = np.uint8(1 << s)  # 1 top, 2 left, 4 bottom, 8 right
                 if seen[r, c] & bit:
