@@ -46,7 +46,6 @@ from klimakort.core.bluespots import (
     check_2d,
     check_cell_size,
     check_same_shape,
-    n_bluespots,
 )
 from klimakort.errors import InputError
 
@@ -87,24 +86,48 @@ def _direction_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _DR, _DC, _RANK = _direction_tables()
 
 
+@njit(cache=True, nogil=True)
+def _scan(fd: np.ndarray, lab: np.ndarray, rank: np.ndarray) -> tuple[int, int, int]:
+    """One pass: (an invalid D8 code or -1, the smallest label, a label on nodata or 0)."""
+    ny, nx = fd.shape
+    bad = -1
+    lo = 0
+    on_nodata = 0
+    for r in range(ny):
+        for c in range(nx):
+            code = fd[r, c]
+            k = lab[r, c]
+            if rank[code] < 0:
+                bad = code
+            if k < lo:
+                lo = k
+            if k > 0 and code == 255:
+                on_nodata = k
+    return bad, lo, on_nodata
+
+
 def _check_fdir_labels(fdir: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a D8 raster and a label raster; return contiguous uint8 / int32 copies."""
+    """Validate a D8 raster and a label raster; return contiguous uint8 / int32 arrays."""
     fd = check_2d("fdir", fdir)
     lab = check_2d("labels", labels)
     check_same_shape(fdir=fd, labels=lab)
     if fd.dtype != np.uint8:
         raise InputError(f"fdir must be uint8 ESRI D8 codes, got dtype {fd.dtype}")
-    present = np.flatnonzero(np.bincount(fd.ravel(), minlength=256))
-    bad = present[_RANK[present] < 0]
-    if bad.size:
+    fd = np.ascontiguousarray(fd)
+    lab = np.ascontiguousarray(lab, dtype=np.int32)
+    bad, lo, on_nodata = _scan(fd, lab, _RANK)  # one fused pass, no temporaries
+    if bad >= 0:
+        present = np.flatnonzero(np.bincount(fd.ravel(), minlength=256))
+        codes = present[_RANK[present] < 0]
         raise InputError(
-            f"fdir holds codes {bad[:8].tolist()} that are not ESRI D8 codes "
+            f"fdir holds codes {codes[:8].tolist()} that are not ESRI D8 codes "
             "(1, 2, 4, ..., 128, 0 = pit/outlet, 255 = nodata); convert malstrøm codes first"
         )
-    n_bluespots(lab)  # validates ids >= 0
-    if np.any((lab > 0) & (fd == d8codes.NODATA)):
+    if lo < 0:
+        raise InputError(f"bluespot labels must be >= 0, found {lo}")
+    if on_nodata:
         raise InputError("labels has bluespot ids on fdir nodata cells; the rasters do not fit")
-    return np.ascontiguousarray(fd), np.ascontiguousarray(lab, dtype=np.int32)
+    return fd, lab
 
 
 @njit(cache=True, nogil=True)
@@ -226,8 +249,9 @@ def _pour_points(
     dr: np.ndarray,
     dc: np.ndarray,
     rank: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     ny, nx = fdir.shape
+    present = np.zeros(n + 1, dtype=np.bool_)
     row = np.empty(n + 1, dtype=np.int64)
     row[:] = -1
     col = np.empty(n + 1, dtype=np.int64)
@@ -243,6 +267,7 @@ def _pour_points(
             b = labels[r, c]
             if b <= 0:
                 continue
+            present[b] = True
             code = fdir[r, c]
             k = rank[code]
             if k >= best[b]:
@@ -262,7 +287,7 @@ def _pour_points(
             col[b] = c
             to_row[b] = tr
             to_col[b] = tc
-    return row, col, to_row, to_col
+    return row, col, to_row, to_col, present
 
 
 def _check_outlet_pour_points(
@@ -318,10 +343,9 @@ def pour_points(
     fil = check_2d("filled", filled)
     ws = check_2d("watersheds", watersheds)
     check_same_shape(fdir=fd, filled=fil, watersheds=ws)
-    n = n_bluespots(lab)
+    n = int(lab.max()) if lab.size else 0  # ids >= 0: checked with the D8 codes
     ws = np.ascontiguousarray(ws, dtype=np.int32)
-    row, col, to_row, to_col = _pour_points(fd, lab, ws, n, _DR, _DC, _RANK)
-    present = np.bincount(lab.ravel(), minlength=n + 1) > 0
+    row, col, to_row, to_col, present = _pour_points(fd, lab, ws, n, _DR, _DC, _RANK)
     missing = np.flatnonzero(present & (row < 0))
     missing = missing[missing > 0]
     if missing.size:
@@ -332,7 +356,7 @@ def pour_points(
     _check_outlet_pour_points(fd, row, col, to_row)
     spill = np.full(n + 1, np.nan, dtype=np.float64)
     ok = row >= 0
-    spill[ok] = np.asarray(fil, dtype=np.float64)[row[ok], col[ok]]
+    spill[ok] = fil[row[ok], col[ok]].astype(np.float64)  # not a float64 copy of the raster
     return PourPoints(row=row, col=col, to_row=to_row, to_col=to_col, spill_elevation=spill)
 
 
@@ -435,13 +459,21 @@ def watershed_areas(watersheds: np.ndarray, n: int, dx: float, dy: float) -> np.
     -------
     float64 array of length ``n + 1``
     """
-    ws = check_2d("watersheds", watersheds)
+    ws = np.ascontiguousarray(check_2d("watersheds", watersheds))
     area = check_cell_size(dx, dy)
-    valid = ws.ravel()
-    valid = valid[valid >= 0]
-    if valid.size and valid.max() > n:
-        raise InputError(f"watersheds holds id {int(valid.max())} > n={n}")
-    return np.bincount(valid, minlength=n + 1).astype(np.float64) * area
+    if ws.size and int(ws.max()) > n:
+        raise InputError(f"watersheds holds id {int(ws.max())} > n={n}")
+    return _count_ids(ws, n).astype(np.float64) * area
+
+
+@njit(cache=True, nogil=True)
+def _count_ids(ws: np.ndarray, n: int) -> np.ndarray:
+    """Cells per id ``0..n`` (negative values, nodata, are not counted)."""
+    out = np.zeros(n + 1, dtype=np.int64)
+    for v in ws.ravel():
+        if v >= 0:
+            out[v] += 1
+    return out
 
 
 def fill_rain_mm(volume: np.ndarray, watershed_area: np.ndarray) -> np.ndarray:
