@@ -67,10 +67,42 @@ def test_equals_rasterio_shapes_and_dissolve(values: np.ndarray) -> None:
         [[1, 1, 1, 1, 1], [1, 0, 0, 0, 1], [1, 0, 3, 0, 1], [1, 0, 0, 0, 1], [1, 1, 1, 1, 1]],
         # a label with two parts, each with holes
         [[1, 1, 1, 0, 1, 1, 1], [1, 0, 1, 0, 1, 0, 1], [1, 1, 1, 0, 1, 1, 1]],
+        # an island of the label, with its own hole, inside a hole of the label: the
+        # island's hole is the island's, not the outer part's (holes would nest)
+        [
+            [1, 1, 1, 1, 1, 1, 1, 1, 1],
+            [1, 0, 0, 0, 0, 0, 0, 0, 1],
+            [1, 0, 1, 1, 1, 1, 1, 0, 1],
+            [1, 0, 1, 0, 0, 0, 1, 0, 1],
+            [1, 0, 1, 0, 0, 0, 1, 0, 1],
+            [1, 0, 1, 0, 0, 0, 1, 0, 1],
+            [1, 0, 1, 1, 1, 1, 1, 0, 1],
+            [1, 0, 0, 0, 0, 0, 0, 0, 1],
+            [1, 1, 1, 1, 1, 1, 1, 1, 1],
+        ],
     ],
 )
 def test_special_shapes(values: list[list[int]]) -> None:
     _assert_same(np.asarray(values, dtype=np.int32))
+
+
+def test_islands_with_holes_inside_a_hole_of_the_same_label() -> None:
+    """Every hole belongs to the innermost part of its label that holds it.
+
+    A frame of label 1 around a big hole holding islands of label 1, each with a hole
+    and an island of label 1 in it. A point of an island lies in the outer part too;
+    assigning its hole to the outer part nests holes (an invalid polygon, seen on
+    3 of 417,726 bluespots of a 64 M cell terrain).
+    """
+    lab = np.ones((29, 29), dtype=np.int32)
+    lab[2:-2, 2:-2] = 0
+    for i in range(4):
+        for j in range(4):
+            r, c = 3 + 6 * i, 3 + 6 * j
+            lab[r : r + 5, c : c + 5] = 1
+            lab[r + 1 : r + 4, c + 1 : c + 4] = 0
+            lab[r + 2, c + 2] = 1
+    _assert_same(lab)
 
 
 def test_random_watershed_like_labels() -> None:

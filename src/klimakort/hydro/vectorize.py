@@ -268,7 +268,7 @@ def _polygons(
     # the window's own transform for the cell centres of the owner test
     cw = a * offset[1] + b * offset[0] + c
     fw = d * offset[1] + e * offset[0] + f
-    owner = _ring_owner(rings, shell, rlab, rcell, values.shape[1], (a, b, cw, d, e, fw))
+    owner = _ring_owner(rings, shell, rlab, rarea, rcell, values.shape[1], (a, b, cw, d, e, fw))
     # polygons: each shell first, then its holes
     order = np.lexsort((~shell, owner))
     poly_of_ring = np.cumsum(shell[order]) - 1
@@ -290,6 +290,7 @@ def _ring_owner(
     rings: np.ndarray,
     shell: np.ndarray,
     rlab: np.ndarray,
+    rarea: np.ndarray,
     rcell: np.ndarray,
     nx: int,
     t: tuple[float, float, float, float, float, float],
@@ -318,7 +319,12 @@ def _ring_owner(
         tree = shapely.STRtree(np.asarray(shapely.polygons(rings[cand])))
         hit_pt, hit_shell = tree.query(shapely.points(px, py), predicate="within")
         same = rlab[cand[hit_shell]] == rlab[rest[hit_pt]]
-        owner[rest[hit_pt[same]]] = cand[hit_shell[same]]
+        hit_pt, hit_shell = hit_pt[same], cand[hit_shell[same]]
+        # an island of the label inside a hole of the same label lies within both
+        # shells: the hole belongs to the innermost (smallest) one
+        pick = np.lexsort((np.abs(rarea[hit_shell]), hit_pt))
+        first = pick[np.r_[True, hit_pt[pick][1:] != hit_pt[pick][:-1]]] if pick.size else pick
+        owner[rest[hit_pt[first]]] = hit_shell[first]
     return owner
 
 
