@@ -9,9 +9,9 @@ axis-parallel edges between whole numbers is exact (no vertex of the result is
 rounded; on map coordinates such as ``700000 + 1.6 * j`` a vertex between two others
 is not exactly on their line). Only then are the vertices mapped through the raster's
 transform, with the very expression the in-memory tracer uses, so the result covers
-exactly the cells of the label as the in-memory polygon does (``shapely.equals``). Chunks are processed a row of chunks at a time, so the client
-holds the polygons of one row of chunks plus the pieces still waiting for their
-other parts.
+exactly the cells of the label as the in-memory polygon does (``shapely.equals``).
+Chunks are processed a row of chunks at a time, so the client holds the polygons of
+one row of chunks plus the pieces still waiting for their other parts.
 """
 
 from __future__ import annotations
