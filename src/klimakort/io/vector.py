@@ -255,6 +255,12 @@ def _promote(geoms: gpd.GeoSeries, geom_type: str) -> gpd.GeoSeries:
     return gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
 
 
+#: geometry types written feature by feature rather than through Arrow: GDAL (3.12)
+#: builds a polygon layer's R-tree in bulk on that path, but row by row on the Arrow
+#: path (the 122,000 watershed polygons of a 16 M cell run: 0.55 s against 1.1 s);
+#: points and lines are faster through Arrow
+_FEATURE_PATH = frozenset({"Polygon", "MultiPolygon"})
+
 #: SQLite settings of GeoPackage writes: the file is a temporary one until it is
 #: renamed into place, so no journal syncing is needed while it is written
 _GPKG_WRITE_CONFIG = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_CACHE": "256"}
@@ -327,7 +333,7 @@ def write_layer_batches(
                     layer=name,
                     driver="GPKG",
                     append=tmp.exists(),
-                    use_arrow=_ARROW,
+                    use_arrow=_ARROW and geom_type not in _FEATURE_PATH,
                     **kwargs,
                 )
                 wrote = True
