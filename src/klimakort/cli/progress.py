@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -17,39 +17,14 @@ console = Console(stderr=True, log_path=False)
 
 
 @contextmanager
-def steps(title: str) -> Iterator[Callable[[str], None]]:
+def steps(title: str) -> Iterator[StageTimer]:
     """Show a spinner with the current step; print each finished step with its time.
 
-    Yields
-    ------
-    callable
-        ``say(message)`` marks the start of a new step.
-    """
-    start = time.perf_counter()
-    t_last = [start]
-    m_last = [""]
-    with console.status(f"[bold]{title}[/]") as status:
-
-        def say(message: str) -> None:
-            now = time.perf_counter()
-            if m_last[0]:
-                console.log(f"{m_last[0]} [dim]({now - t_last[0]:.1f} s)[/]")
-            t_last[0], m_last[0] = now, message
-            status.update(f"[bold]{title}[/]: {message}")
-
-        yield say
-        if m_last[0]:
-            console.log(f"{m_last[0]} [dim]({time.perf_counter() - t_last[0]:.1f} s)[/]")
-    console.log(f"[green]{title} done[/] in {time.perf_counter() - start:.1f} s")
-
-
-@contextmanager
-def timed_steps(title: str) -> Iterator[StageTimer]:
-    """Like :func:`steps`, for stages that may overlap on worker threads.
-
-    Yields a :class:`~klimakort.hydro.timing.StageTimer`: the spinner names the stage
-    started last, and each finished stage is printed with its own duration (not the
-    time since the previous message, which overlapping stages would falsify).
+    Yields a :class:`~klimakort.hydro.timing.StageTimer`: ``say(message)`` ends the
+    running step and starts the next. Steps that a pipeline runs side by side on
+    worker threads (``say.task``, as the rain-flow analysis does) are printed with
+    their own durations, marked "in parallel", not with the time since the previous
+    message, which overlapping steps would falsify.
     """
     from klimakort.hydro.timing import StageTimer
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-from klimakort.cli.progress import console, steps, timed_steps
+from klimakort.cli.progress import console, steps
 
 
 def rainflow_cmd(
@@ -94,7 +94,7 @@ def rainflow_cmd(
         burn = bool(buildings or barriers or streams)
         _tiled(dem, out, chunks, scheduler, params, burn, "bluespots_gpkg" in wanted)
         return
-    with timed_steps("Rain-flow analysis") as say:
+    with steps("Rain-flow analysis") as say:
         say("reading terrain")
         terrain = read_raster(dem)
         if buildings or barriers or streams:

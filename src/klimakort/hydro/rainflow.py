@@ -187,9 +187,11 @@ def rainflow(
     params : RainflowParams, optional
         Thresholds and options.
     progress : callable, optional
-        Receives a short message at the start of each step. A
-        :class:`~klimakort.hydro.timing.StageTimer` also keeps the stage record;
-        either way ``Rainflow.timings`` holds the seconds per stage.
+        Receives a short message at the start of each step. Steps run side by side
+        on two threads; the calls come from those threads, one at a time (a lock).
+        A :class:`~klimakort.hydro.timing.StageTimer` also keeps the stage record;
+        either way ``Rainflow.timings`` holds the seconds per stage (of overlapping
+        steps: each its own duration).
     products : collection of str, optional
         The products that will be used (see :data:`PRODUCTS`; default all). The
         vector work of products left out is skipped: without ``"bluespots_gpkg"``
