@@ -115,7 +115,7 @@ def table_chunk(
     fd_p = read_padded(fd_path, win, 1, 255)
     lab = lab_p[1:-1, 1:-1]
     spots = lab > 0
-    ids, inv = np.unique(lab[spots], return_inverse=True)
+    ids, inv = _compact(lab[spots])
     local = np.full(lab.shape, -1, dtype=np.int64)
     local[spots] = inv
     depth = np.subtract(f, z)  # as the in-memory pipeline computes it
@@ -136,8 +136,33 @@ def table_chunk(
         _RANK,
     )
     ws = ws_p[1:-1, 1:-1]
-    sheds, shed_cells = np.unique(ws[ws >= 0], return_counts=True)
+    sheds, shed_cells = _counts(ws[ws >= 0])
     return (ids.astype(np.int64), *out, sheds.astype(np.int64), shed_cells.astype(np.int64))
+
+
+def _span_ok(values: np.ndarray) -> bool:
+    """Whether a count array over ``min..max`` is no larger than a sort's work."""
+    return values.size > 0 and int(values.max()) - int(values.min()) <= 4 * values.size
+
+
+def _compact(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` in O(n) when the ids are dense."""
+    if not _span_ok(values):
+        return np.unique(values, return_inverse=True)
+    lo = int(values.min())
+    present = np.bincount(values - lo) > 0
+    slot = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, slot[values - lo]
+
+
+def _counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` in O(n) when the ids are dense."""
+    if not _span_ok(values):
+        return np.unique(values, return_counts=True)
+    lo = int(values.min())
+    counts = np.bincount(values - lo)
+    ids = np.flatnonzero(counts)
+    return ids + lo, counts[ids]
 
 
 def bluespot_table_chunks(
