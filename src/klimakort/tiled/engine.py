@@ -1,9 +1,12 @@
-"""``rainflow_tiled``: the rain-flow rasters of a DEM larger than memory, on Dask.
+"""``rainflow_tiled``: the rain-flow products of a DEM larger than memory, on Dask.
 
 Steps (each over the chunks of Zarr stores in a scratch folder of ``out_dir``):
 ingest the DEM, flat fill, D8 with flat resolution, flow accumulation, bluespot
-labels, local watersheds; then every product is exported as a COG. Peak memory per
-worker is a few chunks; the client holds only chunk-border data.
+labels, local watersheds, the bluespot table and polygons (``bluespots.gpkg``); then
+every raster is exported as a COG. Peak memory per worker is a few chunks. The client
+holds chunk-border data for the rasters; for ``bluespots.gpkg`` it holds the table
+(one row per bluespot: its pieces per chunk while they are merged) and the polygons
+of one row of chunks, which grows with the number of bluespots, not of cells.
 """
 
 from __future__ import annotations
