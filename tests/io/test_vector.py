@@ -93,3 +93,21 @@ def test_write_refuses_unknown_format_and_no_crs(tmp_path: Path) -> None:
     with pytest.raises(CRSError):
         write_vector(_frame(crs=None), tmp_path / "x.gpkg")
     assert not any(tmp_path.iterdir())
+
+
+def test_layer_batches_are_appended_and_a_layer_without_batches_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    from klimakort.io.vector import write_layer_batches
+
+    def batch(start: int) -> gpd.GeoDataFrame:
+        pts = [Point(700_000 + i, 6_170_000) for i in range(start, start + 3)]
+        return gpd.GeoDataFrame({"n": list(range(start, start + 3))}, geometry=pts, crs=25832)
+
+    dest = tmp_path / "b.gpkg"
+    write_layer_batches(dest, {"pts": ((batch(s) for s in (0, 3, 6)), "Point")})
+    got = gpd.read_file(dest, layer="pts")
+    assert got["n"].tolist() == list(range(9))
+    with pytest.raises(InputError, match="no batch"):
+        write_layer_batches(tmp_path / "c.gpkg", {"pts": ([], "Point")})
+    assert not (tmp_path / "c.gpkg").exists()  # atomic: nothing half-written
