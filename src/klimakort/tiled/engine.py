@@ -213,7 +213,7 @@ def rainflow_tiled(
             gpkg: dict[str, Path] = {}
             if vectors:
                 say("bluespot table and polygons")
-                gpkg["bluespots_gpkg"], _table = write_bluespots_gpkg(
+                gpkg["bluespots_gpkg"] = write_bluespots_gpkg(
                     run, grid, st, nb, transform, crs, out / "bluespots.gpkg", say
                 )
                 lap("bluespot table and polygons")

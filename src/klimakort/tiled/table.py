@@ -1,11 +1,11 @@
 """Tiled bluespot table: the columns of the in-memory ``bluespots.gpkg``, chunk by chunk.
 
-1. Every chunk measures the bluespots it holds (cell count, depth sum, maximum depth,
-   spill elevation), counts the cells of every local watershed, and finds, per
-   bluespot, its best exit cell in the chunk: the cell whose D8 step leaves the
-   bluespot (not back into it or its watershed) with the shortest step, the first in
-   raster order among equals, with the cell it drains to and that cell's watershed
-   (the D8 target lies in the one-cell halo read around the chunk).
+1. Every chunk measures the bluespots it holds (cell count, depth sum, maximum depth),
+   counts the cells of every local watershed, and finds, per bluespot, its best exit
+   cell in the chunk: the cell whose D8 step leaves the bluespot (not back into it or
+   its watershed) with the shortest step, the first in raster order among equals,
+   with its filled level (the spill elevation), the cell it drains to and that cell's
+   watershed (the D8 target lies in the one-cell halo read around the chunk).
 2. The client merges the pieces of every bluespot: sums, maxima, and the best exit
    over all chunks (smallest step rank, then smallest raster index), which is the
    pour point :func:`klimakort.core.watersheds.pour_points` finds in memory.

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from affine import Affine
 
@@ -42,11 +41,8 @@ def write_bluespots_gpkg(
     crs: Any,
     dest: Path,
     progress: Callable[[str], None] | None = None,
-) -> tuple[Path, pd.DataFrame]:
-    """Compute the tiled bluespot table and polygons and write ``dest`` atomically.
-
-    Returns the written path and the table (without geometries).
-    """
+) -> Path:
+    """Compute the tiled bluespot table and polygons and write ``dest`` atomically."""
     dx, dy = abs(float(transform.a)), abs(float(transform.e))
     table, pieces = bluespot_table_chunks(run, grid, stores, n, dx, dy)
     xy = centres_on(transform, table["pour_row"].to_numpy(), table["pour_col"].to_numpy())
@@ -79,4 +75,4 @@ def write_bluespots_gpkg(
             "pour_points": ([points], "Point"),
         },
     )
-    return dest, table
+    return dest
